@@ -1,0 +1,130 @@
+//! The application: configuration in, a running server out.
+
+use crate::config::Config;
+use crate::db;
+use crate::error::AppError;
+use crate::graphql;
+use crate::http::{self, AppState};
+use crate::seed::{self, SeedOutcome};
+use sea_orm::DatabaseConnection;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be reached or prepared.
+    #[error("database: {0}")]
+    Database(String),
+    /// Migrations are pending and `AUTO_MIGRATE` is off.
+    #[error("database: {0} migration(s) pending; run `platform migrate up` first (or set AUTO_MIGRATE=true)")]
+    Pending(usize),
+    /// The address could not be bound.
+    #[error("BIND_ADDR: cannot listen on {addr}: {reason}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS's reason.
+        reason: String,
+    },
+}
+
+impl From<AppError> for StartError {
+    fn from(e: AppError) -> Self {
+        Self::Database(e.detail())
+    }
+}
+
+/// A built application: a bound listener and its router, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    /// Connects, migrates (if configured to), seeds the demo area on the default embedded
+    /// database, and binds the address (port 0: any free port).
+    pub async fn build(config: &Config) -> Result<Self, StartError> {
+        let conn = db::connect(&config.database_url)
+            .await
+            .map_err(|e| StartError::Database(e.to_string()))?;
+        if config.auto_migrate {
+            db::migrate_up(&conn)
+                .await
+                .map_err(|e| StartError::Database(e.to_string()))?;
+        } else {
+            let pending = db::pending_migrations(&conn)
+                .await
+                .map_err(|e| StartError::Database(e.to_string()))?;
+            if !pending.is_empty() {
+                return Err(StartError::Pending(pending.len()));
+            }
+        }
+        if config.database_url.is_default()
+            && let SeedOutcome::Loaded { units, links } = seed::seed_demo(&conn).await?
+        {
+            tracing::info!(units, links, "first start: loaded the demo area");
+        }
+        let schema = graphql::build_schema(conn.clone(), config);
+        let router = http::router(AppState {
+            schema,
+            db: conn.clone(),
+            profile: config.profile,
+        });
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .map_err(|e| StartError::Bind {
+                addr: config.bind_addr,
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            listener,
+            router,
+            db: conn,
+        })
+    }
+
+    /// The bound address (with the real port when 0 was asked).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The pool, for tools and tests.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn serve_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,295 @@
+//! Configuration from the environment and an optional TOML file.
+//!
+//! Precedence: environment over file over defaults. The file is `CONFIG_FILE` if set (it must
+//! then exist), else `platform.toml` in the working directory if present; its keys are the
+//! settings' names in lower case (`database_url = "…"`). Every value is validated here, and a bad
+//! one stops start-up with one line that names the setting.
+
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The default embedded database: an SQLite file under the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/platform.db?mode=rwc";
+
+/// Names of the settings read from the environment (and, lower-cased, from the file).
+pub const SETTINGS: &[&str] = &[
+    "DATABASE_URL",
+    "BIND_ADDR",
+    "APP_PROFILE",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "MAX_PAGE_SIZE",
+    "AUTO_MIGRATE",
+];
+
+/// Deployment profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// Local development: GraphiQL served to browsers, demo data in the embedded default.
+    Dev,
+    /// Production: no GraphiQL.
+    Prod,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object a line.
+    Json,
+}
+
+/// A database URL; its `Display` hides any password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Validates the scheme (`sqlite:` or `postgres:` / `postgresql:`).
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        let scheme = value.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" | "postgres" | "postgresql" if value.len() > scheme.len() + 1 => {
+                Ok(Self(value.to_string()))
+            }
+            "sqlite" | "postgres" | "postgresql" => Err(format!("`{scheme}:` names no database")),
+            _ => Err(format!(
+                "unsupported scheme `{scheme}` (expected sqlite:… or postgres://…)"
+            )),
+        }
+    }
+
+    /// The URL itself, password included: pass it to the driver, never to a log.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is an SQLite URL.
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+
+    /// Whether this is the default embedded database.
+    pub fn is_default(&self) -> bool {
+        self.0 == DEFAULT_DATABASE_URL
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // scheme://user:password@host/db → scheme://user:***@host/db
+        match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(start), Some(at)) if at > start => {
+                let credentials = &self.0[start + 3..at];
+                match credentials.find(':') {
+                    Some(colon) => write!(
+                        f,
+                        "{}{}:***{}",
+                        &self.0[..start + 3],
+                        &credentials[..colon],
+                        &self.0[at..]
+                    ),
+                    None => f.write_str(&self.0),
+                }
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the data lives.
+    pub database_url: DatabaseUrl,
+    /// Address to listen on; port 0 picks a free port.
+    pub bind_addr: SocketAddr,
+    /// Deployment profile.
+    pub profile: Profile,
+    /// Log output format.
+    pub log_format: LogFormat,
+    /// `tracing` filter directives, e.g. `info` or `api=debug,sqlx=warn`.
+    pub log_level: String,
+    /// Hard maximum of `first` / `last` on every connection.
+    pub max_page_size: usize,
+    /// Whether `serve` applies pending migrations itself.
+    pub auto_migrate: bool,
+}
+
+/// A configuration error: one line naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {setting}: {reason}")]
+pub struct ConfigError {
+    /// The setting at fault.
+    pub setting: &'static str,
+    /// Why its value was refused.
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Raw {
+    database_url: Option<String>,
+    bind_addr: Option<String>,
+    app_profile: Option<String>,
+    log_format: Option<String>,
+    log_level: Option<String>,
+    max_page_size: Option<String>,
+    auto_migrate: Option<String>,
+}
+
+fn err(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment and the optional file.
+    pub fn load() -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        match std::env::var_os("CONFIG_FILE") {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                if !path.is_file() {
+                    return Err(err("CONFIG_FILE", format!("no file at {}", path.display())));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None if std::path::Path::new("platform.toml").is_file() => {
+                figment = figment.merge(Toml::file_exact("platform.toml"));
+            }
+            None => {}
+        }
+        // Values are taken as strings and validated below, so that every message names the
+        // setting and says what was expected.
+        let env = std::env::vars()
+            .filter(|(k, _)| SETTINGS.contains(&k.as_str()))
+            .map(|(k, v)| (k.to_lowercase(), v))
+            .collect::<Vec<_>>();
+        for (key, value) in env {
+            figment = figment.merge((key, value));
+        }
+        let raw: Raw = figment.extract().map_err(|e| {
+            let setting = e
+                .path
+                .first()
+                .and_then(|k| SETTINGS.iter().find(|s| s.eq_ignore_ascii_case(k)))
+                .copied()
+                .unwrap_or("CONFIG_FILE");
+            err(setting, e.kind.to_string())
+        })?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: Raw) -> Result<Self, ConfigError> {
+        let database_url = match raw.database_url.as_deref().map(str::trim) {
+            None | Some("") => DatabaseUrl(DEFAULT_DATABASE_URL.to_string()),
+            Some(v) => DatabaseUrl::parse(v).map_err(|r| err("DATABASE_URL", r))?,
+        };
+        let bind_addr = raw
+            .bind_addr
+            .as_deref()
+            .unwrap_or("127.0.0.1:8000")
+            .trim()
+            .parse()
+            .map_err(|_| err("BIND_ADDR", "expected HOST:PORT with an IP address, e.g. 0.0.0.0:8000"))?;
+        let profile = match raw.app_profile.as_deref().map(str::trim) {
+            None | Some("") | Some("dev") => Profile::Dev,
+            Some("prod") => Profile::Prod,
+            Some(other) => return Err(err("APP_PROFILE", format!("`{other}` is not one of dev, prod"))),
+        };
+        let log_format = match raw.log_format.as_deref().map(str::trim) {
+            None | Some("") | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(err("LOG_FORMAT", format!("`{other}` is not one of pretty, json"))),
+        };
+        let log_level = raw.log_level.unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log_level)
+            .map_err(|e| err("LOG_LEVEL", e.to_string()))?;
+        let max_page_size = match raw.max_page_size.as_deref().map(str::trim) {
+            None | Some("") => 500,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=10_000).contains(&n) => n,
+                _ => return Err(err("MAX_PAGE_SIZE", "expected a whole number from 1 to 10000")),
+            },
+        };
+        let auto_migrate = match raw.auto_migrate.as_deref().map(str::trim) {
+            None | Some("") => database_url.is_sqlite(),
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(_) => return Err(err("AUTO_MIGRATE", "expected true or false")),
+        };
+        Ok(Self {
+            database_url,
+            bind_addr,
+            profile,
+            log_format,
+            log_level,
+            max_page_size,
+            auto_migrate,
+        })
+    }
+
+    /// A configuration for tests and tools: the given database, port 0, dev profile.
+    pub fn for_database(url: &str) -> Result<Self, ConfigError> {
+        Self::from_raw(Raw {
+            database_url: Some(url.to_string()),
+            bind_addr: Some("127.0.0.1:0".into()),
+            auto_migrate: Some("true".into()),
+            ..Raw::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_with(f: impl FnOnce(&mut Raw)) -> Raw {
+        let mut raw = Raw::default();
+        f(&mut raw);
+        raw
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_raw(Raw::default()).unwrap();
+        assert!(c.database_url.is_default());
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.profile, Profile::Dev);
+        assert!(c.auto_migrate);
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        let e = Config::from_raw(raw_with(|r| r.database_url = Some("nonsense://".into())))
+            .unwrap_err();
+        assert_eq!(e.setting, "DATABASE_URL");
+        let e = Config::from_raw(raw_with(|r| r.bind_addr = Some("localhost".into()))).unwrap_err();
+        assert_eq!(e.setting, "BIND_ADDR");
+        let e = Config::from_raw(raw_with(|r| r.app_profile = Some("staging".into()))).unwrap_err();
+        assert_eq!(e.setting, "APP_PROFILE");
+        let e = Config::from_raw(raw_with(|r| r.log_format = Some("xml".into()))).unwrap_err();
+        assert_eq!(e.setting, "LOG_FORMAT");
+        assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn password_never_displayed() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/platform").unwrap();
+        assert_eq!(url.to_string(), "postgres://app:***@db:5432/platform");
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,42 @@
+//! The GraphQL schema: its own types over the services (entities never reach it).
+
+pub mod loaders;
+pub mod pagination;
+pub mod query;
+pub mod scalars;
+pub mod units;
+
+use crate::config::Config;
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use sea_orm::DatabaseConnection;
+
+/// The schema type.
+pub type AppSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Limits of the executor, from configuration.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Hard maximum of `first` / `last`.
+    pub max_page_size: usize,
+}
+
+/// Builds the schema. Per-request data (the DataLoaders, the request id) is added by the HTTP
+/// layer to each request, so that no cache outlives a request.
+pub fn build_schema(db: DatabaseConnection, config: &Config) -> AppSchema {
+    Schema::build(query::QueryRoot, EmptyMutation, EmptySubscription)
+        .data(db)
+        .data(Limits {
+            max_page_size: config.max_page_size,
+        })
+        .limit_depth(16)
+        .limit_complexity(5_000)
+        .limit_recursive_depth(32)
+        .finish()
+}
+
+/// The schema without a database, for exporting the SDL.
+pub fn sdl() -> String {
+    Schema::build(query::QueryRoot, EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

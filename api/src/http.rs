@@ -1,0 +1,488 @@
+//! GraphQL over HTTP, as the specification says (DESIGN.md, API conventions).
+//!
+//! - POST with `Content-Type: application/json` (else 415) and GET with URL parameters; a GET
+//!   that selects a mutation is 405 with `Allow: POST`; other methods are 405.
+//! - `Accept` is negotiated between `application/graphql-response+json` (preferred, and assumed
+//!   when the header is absent) and `application/json`; neither acceptable is 406.
+//! - A malformed request (body not JSON, no `query`, `variables` not an object) is 400 under
+//!   both media types. A document that fails to parse or validate, or whose variables do not
+//!   coerce, is 400 without `data` under `application/graphql-response+json` and 200 with
+//!   `errors` (still without `data`) under `application/json`. Executed requests are 200.
+//! - `x-request-id` is accepted (1–128 of `A-Z a-z 0-9 . _ : -`) or generated, echoed on every
+//!   response, recorded in the log span and in `extensions.requestId` of every error.
+
+use crate::config::Profile;
+use crate::error::{InternalCause, code};
+use crate::graphql::AppSchema;
+use crate::graphql::loaders::Loaders;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{ServerError, Variables};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{any, get};
+use sea_orm::DatabaseConnection;
+use serde_json::{Map, Value, json};
+use std::time::{Duration, Instant};
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
+
+/// The two response media types of the specification.
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+/// The legacy media type.
+pub const APPLICATION_JSON: &str = "application/json";
+/// The request id header.
+pub const REQUEST_ID: &str = "x-request-id";
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The schema.
+    pub schema: AppSchema,
+    /// The pool.
+    pub db: DatabaseConnection,
+    /// Deployment profile.
+    pub profile: Profile,
+}
+
+/// The id of the current request.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The router with its middleware.
+pub fn router(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::HeaderName::from_static(REQUEST_ID),
+        ])
+        .expose_headers([header::HeaderName::from_static(REQUEST_ID)]);
+    Router::new()
+        .route("/graphql", any(graphql))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(cors)
+        .layer(middleware::from_fn(request_id))
+}
+
+fn valid_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_request_id(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+    );
+    let started = Instant::now();
+    let mut res = next.run(req).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            status = res.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "served"
+        )
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The negotiated response media type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaType {
+    /// `application/graphql-response+json`.
+    GraphqlResponseJson,
+    /// `application/json`.
+    Json,
+}
+
+impl MediaType {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
+            Self::Json => APPLICATION_JSON,
+        }
+    }
+}
+
+/// Picks the response media type from `Accept`, by quality then preferring
+/// `application/graphql-response+json`. `None`: neither is acceptable.
+pub fn negotiate(accept: Option<&str>) -> Option<MediaType> {
+    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Some(MediaType::GraphqlResponseJson);
+    };
+    // Quality of each of our types: the most specific matching range decides.
+    let mut best = [(0u8, 0f32), (0u8, 0f32)]; // (specificity, q) for graphql-response, json
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let Ok(m) = parts.next().unwrap_or_default().trim().parse::<mime::Mime>() else {
+            continue;
+        };
+        let mut q = 1.0f32;
+        for p in parts {
+            if let Some((k, v)) = p.split_once('=')
+                && k.trim().eq_ignore_ascii_case("q")
+            {
+                q = v.trim().parse().unwrap_or(0.0);
+            }
+        }
+        for (i, ours) in [GRAPHQL_RESPONSE_JSON, APPLICATION_JSON].iter().enumerate() {
+            let (ty, sub) = ours.split_once('/').unwrap_or_default();
+            let specificity = if m.type_() == "*" && m.subtype() == "*" {
+                1
+            } else if m.type_() == ty && m.subtype() == "*" {
+                2
+            } else if m.type_() == ty && m.subtype().as_str() == sub && m.suffix().is_none() {
+                3
+            } else if m.type_() == ty && m.essence_str() == *ours {
+                3
+            } else {
+                0
+            };
+            if specificity > best[i].0 {
+                best[i] = (specificity, q);
+            }
+        }
+    }
+    let (gr, js) = (best[0].1, best[1].1);
+    match (gr > 0.0, js > 0.0) {
+        (false, false) => None,
+        _ if gr >= js => Some(MediaType::GraphqlResponseJson),
+        _ => Some(MediaType::Json),
+    }
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+fn error_body(message: &str, error_code: &str, request_id: &str) -> Value {
+    json!({"errors": [{
+        "message": message,
+        "extensions": {"code": error_code, "requestId": request_id},
+    }]})
+}
+
+fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
+    let mut res = (status, body.to_string()).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{}; charset=utf-8", media.as_str())) {
+        res.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    res
+}
+
+/// A request refused before GraphQL sees it (400, 405, 406, 415).
+fn refuse(status: StatusCode, media: MediaType, message: &str, rid: &str) -> Response {
+    let error_code = match status {
+        StatusCode::BAD_REQUEST => code::BAD_REQUEST,
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::NOT_ACCEPTABLE => "NOT_ACCEPTABLE",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+        _ => code::BAD_REQUEST,
+    };
+    respond(status, media, &error_body(message, error_code, rid))
+}
+
+/// The parameters of a GraphQL request, from a JSON body or a query string.
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Map<String, Value>>,
+}
+
+fn params_from_object(obj: Map<String, Value>) -> Result<Params, &'static str> {
+    let query = match obj.get("query") {
+        Some(Value::String(q)) => q.clone(),
+        Some(_) => return Err("`query` must be a string"),
+        None => return Err("the request has no `query`"),
+    };
+    let operation_name = match obj.get("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err("`operationName` must be a string"),
+    };
+    let variables = match obj.get("variables") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m.clone()),
+        Some(_) => return Err("`variables` must be an object"),
+    };
+    if !matches!(obj.get("extensions"), None | Some(Value::Null) | Some(Value::Object(_))) {
+        return Err("`extensions` must be an object");
+    }
+    Ok(Params {
+        query,
+        operation_name,
+        variables,
+    })
+}
+
+fn params_from_query_string(uri: &Uri) -> Result<Params, &'static str> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).map_err(|_| "the URL parameters do not parse")?;
+    let mut obj = Map::new();
+    for (k, v) in pairs {
+        let value = match k.as_str() {
+            "variables" | "extensions" => {
+                serde_json::from_str(&v).map_err(|_| "`variables` and `extensions` must be JSON")?
+            }
+            _ => Value::String(v),
+        };
+        obj.insert(k, value);
+    }
+    params_from_object(obj)
+}
+
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.essence_str() == APPLICATION_JSON)
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::Extension(RequestId(rid)): axum::Extension<RequestId>,
+    body: Bytes,
+) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let Some(media) = negotiate(accept) else {
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            "acceptable media types: application/graphql-response+json, application/json",
+            &rid,
+        );
+    };
+    let params = match method {
+        Method::GET => {
+            if state.profile == Profile::Dev && uri.query().is_none() && wants_html(&headers) {
+                return Html(
+                    async_graphql::http::GraphiQLSource::build()
+                        .endpoint("/graphql")
+                        .title("Regional data platform")
+                        .finish(),
+                )
+                .into_response();
+            }
+            params_from_query_string(&uri)
+        }
+        Method::POST => {
+            if !is_json_content_type(&headers) {
+                return refuse(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    media,
+                    "send the request as Content-Type: application/json",
+                    &rid,
+                );
+            }
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(obj)) => params_from_object(obj),
+                Ok(_) => Err("the body must be a JSON object"),
+                Err(_) => Err("the body is not JSON"),
+            }
+        }
+        _ => {
+            let mut res = refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                media,
+                "use GET or POST",
+                &rid,
+            );
+            res.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            return res;
+        }
+    };
+    let params = match params {
+        Ok(p) => p,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, media, message, &rid),
+    };
+
+    let mut request = async_graphql::Request::new(params.query)
+        .data(Loaders::new(&state.db))
+        .data(RequestId(rid.clone()));
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        request = request.variables(Variables::from_json(Value::Object(vars)));
+    }
+
+    // Parse first: a document that does not parse never executes, and a GET must not run a
+    // mutation.
+    let operation_name = request.operation_name.clone();
+    let operation_type = match request.parsed_query() {
+        Ok(doc) => match &doc.operations {
+            DocumentOperations::Single(op) => Some(op.node.ty),
+            DocumentOperations::Multiple(ops) => operation_name
+                .as_deref()
+                .and_then(|n| ops.get(n))
+                .map(|op| op.node.ty),
+        },
+        Err(mut e) => {
+            set_code(&mut e, code::GRAPHQL_PARSE_FAILED, &rid);
+            let status = match media {
+                MediaType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+                MediaType::Json => StatusCode::OK,
+            };
+            return respond(status, media, &json!({"errors": [e]}));
+        }
+    };
+    if method == Method::GET && operation_type == Some(OperationType::Mutation) {
+        let mut res = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            "mutations are sent with POST",
+            &rid,
+        );
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return res;
+    }
+
+    let response = state.schema.execute(request).await;
+    // Errors raised before execution (validation, variable coercion, operation selection)
+    // have no path, and no data was produced.
+    let request_error = !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut errors = response.errors;
+    for e in &mut errors {
+        if request_error {
+            set_code(e, code::GRAPHQL_VALIDATION_FAILED, &rid);
+        } else {
+            finish_execution_error(e, &rid);
+        }
+    }
+    let mut body = Map::new();
+    if !request_error {
+        body.insert(
+            "data".into(),
+            serde_json::to_value(&response.data).unwrap_or(Value::Null),
+        );
+    }
+    if !errors.is_empty() {
+        body.insert(
+            "errors".into(),
+            serde_json::to_value(&errors).unwrap_or(Value::Null),
+        );
+    }
+    if !response.extensions.is_empty() {
+        body.insert(
+            "extensions".into(),
+            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
+        );
+    }
+    let status = match (request_error, media) {
+        (true, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    respond(status, media, &Value::Object(body))
+}
+
+/// Sets `code` unless the error has one, and always `requestId`.
+fn set_code(e: &mut ServerError, error_code: &str, rid: &str) {
+    let ext = e.extensions.get_or_insert_with(Default::default);
+    if ext.get("code").is_none() {
+        ext.set("code", error_code);
+    }
+    ext.set("requestId", rid);
+}
+
+/// An execution error: causes of internal errors go to the log (with the request id, from the
+/// span); errors the schema did not classify are internal too, and their text is replaced.
+fn finish_execution_error(e: &mut ServerError, rid: &str) {
+    let classified = e
+        .extensions
+        .as_ref()
+        .is_some_and(|x| x.get("code").is_some());
+    if let Some(cause) = e.source::<InternalCause>() {
+        tracing::error!(cause = %cause, path = ?e.path, "internal error");
+    } else if !classified {
+        tracing::error!(cause = %e.message, path = ?e.path, "unclassified error");
+        e.message = "internal server error".into();
+        set_code(e, code::INTERNAL_SERVER_ERROR, rid);
+    }
+    set_code(e, code::INTERNAL_SERVER_ERROR, rid);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_negotiation() {
+        use MediaType::*;
+        assert_eq!(negotiate(None), Some(GraphqlResponseJson));
+        assert_eq!(negotiate(Some("application/json")), Some(Json));
+        assert_eq!(negotiate(Some("application/graphql-response+json")), Some(GraphqlResponseJson));
+        assert_eq!(negotiate(Some("*/*")), Some(GraphqlResponseJson));
+        assert_eq!(
+            negotiate(Some("application/graphql-response+json;q=0.5, application/json")),
+            Some(Json)
+        );
+        assert_eq!(negotiate(Some("text/html")), None);
+        assert_eq!(negotiate(Some("application/json;q=0")), None);
+    }
+
+    #[test]
+    fn request_ids() {
+        assert!(valid_request_id("abc-123_X.y:z"));
+        assert!(!valid_request_id(""));
+        assert!(!valid_request_id("has space"));
+        assert!(!valid_request_id("line\nbreak"));
+        assert!(!valid_request_id(&"x".repeat(129)));
+    }
+}

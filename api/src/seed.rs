@@ -1,0 +1,176 @@
+//! The demo area of the embedded default (api/data/demo/, typed for the demo; see its README).
+//!
+//! Loaded on first start of the default SQLite database, or on demand by `platform seed-demo`,
+//! in one write transaction: the 2024 list (no start date), the two-level list of 1 July 2025,
+//! then the official lineage of that day.
+
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::services::unit_import::{self, LineageRow, UnitRow};
+use chrono::NaiveDate;
+use entity::admin_unit::Entity as AdminUnit;
+use entity::enums::{AdminLevel, LineageChange};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use serde::Deserialize;
+
+const UNITS_2024: &str = include_str!("../data/demo/units-2024.csv");
+const UNITS_2025_07: &str = include_str!("../data/demo/units-2025-07-01.csv");
+const LINEAGE_2025_07: &str = include_str!("../data/demo/lineage-2025-07-01.csv");
+
+/// The day the two-level system took effect.
+pub const REFORM_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 7, 1) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+
+#[derive(Deserialize)]
+struct UnitCsv {
+    code: String,
+    name: String,
+    kind: String,
+    level: String,
+    parent_code: String,
+}
+
+#[derive(Deserialize)]
+struct LineageCsv {
+    old_code: String,
+    new_code: String,
+    change: String,
+    split_count: Option<i32>,
+}
+
+fn parse_level(s: &str) -> Option<AdminLevel> {
+    match s {
+        "PROVINCE" => Some(AdminLevel::Province),
+        "DISTRICT" => Some(AdminLevel::District),
+        "COMMUNE" => Some(AdminLevel::Commune),
+        _ => None,
+    }
+}
+
+fn parse_change(s: &str) -> Option<LineageChange> {
+    use LineageChange::*;
+    Some(match s {
+        "MERGED_WHOLE" => MergedWhole,
+        "MERGED_PART" => MergedPart,
+        "SPLIT" => Split,
+        "RENAMED" => Renamed,
+        "RETYPED" => Retyped,
+        "REPARENTED" => Reparented,
+        "UNCHANGED" => Unchanged,
+        _ => return None,
+    })
+}
+
+fn csv_error(file: &str, line: usize, reason: impl std::fmt::Display) -> AppError {
+    AppError::bad_input(format!("{file}:{line}"), reason.to_string())
+}
+
+/// Parses a list in the demo format (`code,name,kind,level,parent_code`).
+pub fn parse_units(file: &str, data: &str) -> AppResult<Vec<UnitRow>> {
+    let mut reader = csv::Reader::from_reader(data.as_bytes());
+    let mut rows = Vec::new();
+    for (i, record) in reader.deserialize::<UnitCsv>().enumerate() {
+        let line = i + 2;
+        let r = record.map_err(|e| csv_error(file, line, e))?;
+        let level = parse_level(&r.level)
+            .ok_or_else(|| csv_error(file, line, format!("unknown level `{}`", r.level)))?;
+        rows.push(UnitRow {
+            code: r.code,
+            name: r.name,
+            kind: r.kind,
+            level,
+            parent_code: Some(r.parent_code).filter(|p| !p.is_empty()),
+            line,
+        });
+    }
+    Ok(rows)
+}
+
+/// Parses lineage in the demo format (`old_code,new_code,change,split_count`).
+pub fn parse_lineage(file: &str, data: &str) -> AppResult<Vec<LineageRow>> {
+    let mut reader = csv::Reader::from_reader(data.as_bytes());
+    let mut rows = Vec::new();
+    for (i, record) in reader.deserialize::<LineageCsv>().enumerate() {
+        let line = i + 2;
+        let r = record.map_err(|e| csv_error(file, line, e))?;
+        let change = parse_change(&r.change)
+            .ok_or_else(|| csv_error(file, line, format!("unknown change `{}`", r.change)))?;
+        rows.push(LineageRow {
+            old_code: r.old_code,
+            new_code: r.new_code,
+            change,
+            split_count: r.split_count,
+            line,
+        });
+    }
+    Ok(rows)
+}
+
+/// What seeding did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SeedOutcome {
+    /// The demo area was loaded: units opened, lineage links written.
+    Loaded {
+        /// Unit rows written.
+        units: usize,
+        /// Lineage links written.
+        links: usize,
+    },
+    /// Units were already present; nothing was written.
+    AlreadyPresent,
+}
+
+/// Loads the demo area unless units are already present, in one transaction.
+pub async fn seed_demo(db: &DatabaseConnection) -> AppResult<SeedOutcome> {
+    let first = parse_units("units-2024.csv", UNITS_2024)?;
+    let reform = parse_units("units-2025-07-01.csv", UNITS_2025_07)?;
+    let lineage = parse_lineage("lineage-2025-07-01.csv", LINEAGE_2025_07)?;
+    let txn = db::begin_write(db).await?;
+    if AdminUnit::find().count(&txn).await? > 0 {
+        txn.rollback().await?;
+        return Ok(SeedOutcome::AlreadyPresent);
+    }
+    let a = unit_import::apply_snapshot(&txn, &first, None).await?;
+    let b = unit_import::apply_snapshot(&txn, &reform, Some(REFORM_DATE)).await?;
+    let c = unit_import::apply_lineage(&txn, &lineage, REFORM_DATE).await?;
+    if let Some((line, reason)) = c.skipped.first() {
+        return Err(AppError::internal(format!(
+            "demo lineage line {line} does not resolve: {reason}"
+        )));
+    }
+    txn.commit().await?;
+    Ok(SeedOutcome::Loaded {
+        units: a.opened + b.opened,
+        links: a.lineage + b.lineage + c.written,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_files_parse_with_the_expected_counts() {
+        let first = parse_units("units-2024.csv", UNITS_2024).unwrap();
+        let count = |parent: &str| {
+            first
+                .iter()
+                .filter(|u| u.parent_code.as_deref() == Some(parent))
+                .count()
+        };
+        assert_eq!(count("784"), 12);
+        assert_eq!(count("767"), 11);
+        assert_eq!(count("769"), 34);
+        assert_eq!(count("872"), 13);
+        assert!(parse_lineage("l", LINEAGE_2025_07).unwrap().len() >= 70);
+    }
+
+    #[test]
+    fn unknown_level_is_reported_with_its_line() {
+        let err = parse_units("f.csv", "code,name,kind,level,parent_code\n01,A,Tỉnh,STATE,\n")
+            .unwrap_err();
+        assert!(matches!(err, AppError::BadUserInput { ref field, .. } if field == "f.csv:2"));
+    }
+}

@@ -1,0 +1,5 @@
+//! Services: queries and transactions over the storage model. They take any connection
+//! (`ConnectionTrait`) so that a caller can run several in one transaction.
+
+pub mod unit_import;
+pub mod units;

@@ -1,0 +1,458 @@
+//! Loading unit lists and lineage (DESIGN.md, "Units and time").
+//!
+//! A list as of a date D continues a row when code, name, kind, level and parent are unchanged;
+//! otherwise it closes the old row (valid to D − 1), opens a new one (valid from D) and links the
+//! two (`RENAMED`, `RETYPED`, `REPARENTED`). Units absent from the list are closed. The first list
+//! loaded into an empty table opens its units with no start date. The official mapping adds
+//! commune links (its kind wins over a code-continuation link of the same pair), and links above
+//! communes are derived from it. Callers run these inside one write transaction.
+
+use crate::error::{AppError, AppResult};
+use crate::text;
+use chrono::{Days, NaiveDate, Utc};
+use entity::admin_unit::{self, Column, Entity as AdminUnit};
+use entity::admin_unit_lineage::{self, Entity as Lineage};
+use entity::enums::{AdminLevel, LineageChange};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Rows per multi-row statement (well under the bind-parameter limits of both backends).
+const CHUNK: usize = 1000;
+
+/// One unit of a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitRow {
+    /// Official code.
+    pub code: String,
+    /// Name with its type word, NFC.
+    pub name: String,
+    /// Official type word.
+    pub kind: String,
+    /// Level.
+    pub level: AdminLevel,
+    /// The parent's code in the same list; none for provinces.
+    pub parent_code: Option<String>,
+    /// Where the row came from, for error messages (a line number).
+    pub line: usize,
+}
+
+/// One old → new link of the official mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineageRow {
+    /// Code of the old commune (valid the day before the effective date).
+    pub old_code: String,
+    /// Code of the new commune (valid on the effective date).
+    pub new_code: String,
+    /// Kind of change.
+    pub change: LineageChange,
+    /// Into how many new units the old one went.
+    pub split_count: Option<i32>,
+    /// Line number, for reports.
+    pub line: usize,
+}
+
+/// What applying a list did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotReport {
+    /// Rows left as they were.
+    pub continued: usize,
+    /// Rows opened.
+    pub opened: usize,
+    /// Rows closed.
+    pub closed: usize,
+    /// Lineage links written by code continuation.
+    pub lineage: usize,
+}
+
+/// What applying a mapping did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineageReport {
+    /// Links inserted or changed (commune links and derived ones).
+    pub written: usize,
+    /// Links already present as given.
+    pub unchanged: usize,
+    /// Rows skipped, with the reason.
+    pub skipped: Vec<(usize, String)>,
+}
+
+fn level_rank(level: AdminLevel) -> u8 {
+    match level {
+        AdminLevel::Province => 0,
+        AdminLevel::District => 1,
+        AdminLevel::Commune => 2,
+    }
+}
+
+fn bad(line: usize, reason: impl Into<String>) -> AppError {
+    AppError::bad_input(format!("line {line}"), reason.into())
+}
+
+/// Checks one list for the errors that abort it: code length, empty names, duplicates, unknown
+/// or wrong-level parents.
+fn validate(rows: &[UnitRow]) -> AppResult<()> {
+    let mut seen: HashMap<&str, &UnitRow> = HashMap::new();
+    for row in rows {
+        let expected = match row.level {
+            AdminLevel::Province => 2,
+            AdminLevel::District => 3,
+            AdminLevel::Commune => 5,
+        };
+        if row.code.len() != expected || !row.code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(row.line, format!("code `{}` is not {expected} digits", row.code)));
+        }
+        if row.name.trim().is_empty() {
+            return Err(bad(row.line, "empty name"));
+        }
+        if seen.insert(&row.code, row).is_some() {
+            return Err(bad(row.line, format!("duplicate code {}", row.code)));
+        }
+    }
+    for row in rows {
+        match (&row.parent_code, row.level) {
+            (None, AdminLevel::Province) => {}
+            (None, _) => return Err(bad(row.line, format!("{} has no parent", row.code))),
+            (Some(_), AdminLevel::Province) => {
+                return Err(bad(row.line, "a province has no parent"));
+            }
+            (Some(p), level) => match seen.get(p.as_str()) {
+                Some(parent) if level_rank(parent.level) < level_rank(level) => {}
+                Some(_) => return Err(bad(row.line, format!("parent {p} is not above {}", row.code))),
+                None => return Err(bad(row.line, format!("unknown parent {p}"))),
+            },
+        }
+    }
+    Ok(())
+}
+
+fn new_row(row: &UnitRow, parent_id: Option<i64>, valid_from: Option<NaiveDate>) -> admin_unit::ActiveModel {
+    let name = text::clean(&row.name);
+    admin_unit::ActiveModel {
+        code: Set(row.code.clone()),
+        search_key: Set(text::fold(&name)),
+        sort_key: Set(text::sort_key(&name)),
+        name: Set(name),
+        kind: Set(text::clean(&row.kind)),
+        level: Set(row.level),
+        parent_id: Set(parent_id),
+        valid_from: Set(valid_from),
+        valid_to: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+}
+
+/// Applies a list of units valid from `valid_from` (none: the first list of an empty table).
+pub async fn apply_snapshot<C: ConnectionTrait>(
+    db: &C,
+    rows: &[UnitRow],
+    valid_from: Option<NaiveDate>,
+) -> AppResult<SnapshotReport> {
+    validate(rows)?;
+    let existing = AdminUnit::find().count(db).await?;
+    let date = match valid_from {
+        Some(d) => d,
+        None if existing == 0 => NaiveDate::MIN,
+        None => {
+            return Err(AppError::bad_input(
+                "validFrom",
+                "units are already loaded: give the date from which this list is valid",
+            ));
+        }
+    };
+    let day_before = date.checked_sub_days(Days::new(1)).unwrap_or(date);
+    let open: HashMap<String, admin_unit::Model> = AdminUnit::find()
+        .filter(Column::ValidTo.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code.clone(), u))
+        .collect();
+    if let (Some(d), Some(newer)) = (
+        valid_from,
+        open.values().filter_map(|u| u.valid_from).max(),
+    ) && newer > d
+    {
+        return Err(AppError::bad_input(
+            "validFrom",
+            format!("a list valid from {newer} is already loaded; lists load oldest first"),
+        ));
+    }
+
+    let mut report = SnapshotReport::default();
+    // code → id of the row open after this list, filled level by level for parent lookups.
+    let mut current: HashMap<String, i64> = HashMap::new();
+    let mut to_close: Vec<i64> = Vec::new();
+    let mut links: Vec<(String, LineageChange)> = Vec::new(); // (code, kind): old open → new
+    let mut ordered: Vec<&UnitRow> = rows.iter().collect();
+    ordered.sort_by_key(|r| level_rank(r.level));
+
+    for level in [AdminLevel::Province, AdminLevel::District, AdminLevel::Commune] {
+        let mut inserts = Vec::new();
+        for row in ordered.iter().filter(|r| r.level == level) {
+            let parent_id = match &row.parent_code {
+                Some(p) => Some(*current.get(p).ok_or_else(|| bad(row.line, format!("unknown parent {p}")))?),
+                None => None,
+            };
+            let name = text::clean(&row.name);
+            let kind = text::clean(&row.kind);
+            match open.get(&row.code) {
+                Some(old)
+                    if old.name == name
+                        && old.kind == kind
+                        && old.level == row.level
+                        && old.parent_id == parent_id =>
+                {
+                    report.continued += 1;
+                    current.insert(row.code.clone(), old.id);
+                }
+                Some(old) => {
+                    let change = if old.name != name {
+                        LineageChange::Renamed
+                    } else if old.kind != kind || old.level != row.level {
+                        LineageChange::Retyped
+                    } else {
+                        LineageChange::Reparented
+                    };
+                    to_close.push(old.id);
+                    links.push((row.code.clone(), change));
+                    inserts.push(new_row(row, parent_id, valid_from));
+                }
+                None => inserts.push(new_row(row, parent_id, valid_from)),
+            }
+        }
+        // Close the replaced rows of this level before opening their successors.
+        close(db, &to_close, day_before).await?;
+        report.closed += to_close.len();
+        to_close.clear();
+        report.opened += inserts.len();
+        for chunk in inserts.chunks(CHUNK) {
+            AdminUnit::insert_many(chunk.to_vec()).exec(db).await?;
+        }
+        let now_open = AdminUnit::find()
+            .filter(Column::ValidTo.is_null())
+            .filter(Column::Level.eq(level))
+            .all(db)
+            .await?;
+        for unit in now_open {
+            current.entry(unit.code.clone()).or_insert(unit.id);
+        }
+    }
+
+    // Units absent from the list are closed.
+    let listed: HashSet<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+    let absent: Vec<i64> = open
+        .values()
+        .filter(|u| !listed.contains(u.code.as_str()))
+        .map(|u| u.id)
+        .collect();
+    close(db, &absent, day_before).await?;
+    report.closed += absent.len();
+
+    let mut pairs = Vec::new();
+    for (code, change) in links {
+        if let (Some(old), Some(new)) = (open.get(&code), current.get(&code)) {
+            pairs.push((old.id, *new, change, None));
+        }
+    }
+    report.lineage = upsert_links(db, &pairs, date, false).await?.0;
+    Ok(report)
+}
+
+async fn close<C: ConnectionTrait>(db: &C, ids: &[i64], valid_to: NaiveDate) -> AppResult<()> {
+    for chunk in ids.chunks(CHUNK) {
+        AdminUnit::update_many()
+            .col_expr(Column::ValidTo, Expr::value(valid_to))
+            .filter(Column::Id.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes links, one per pair. With `overwrite`, a given kind replaces the stored one (the
+/// mapping's kind wins); without, an existing pair is kept. Returns (written, unchanged).
+async fn upsert_links<C: ConnectionTrait>(
+    db: &C,
+    pairs: &[(i64, i64, LineageChange, Option<i32>)],
+    effective_on: NaiveDate,
+    overwrite: bool,
+) -> AppResult<(usize, usize)> {
+    let predecessors: BTreeSet<i64> = pairs.iter().map(|p| p.0).collect();
+    let mut stored: HashMap<(i64, i64), admin_unit_lineage::Model> = HashMap::new();
+    let ids: Vec<i64> = predecessors.into_iter().collect();
+    for chunk in ids.chunks(CHUNK) {
+        for link in Lineage::find()
+            .filter(admin_unit_lineage::Column::PredecessorId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            stored.insert((link.predecessor_id, link.successor_id), link);
+        }
+    }
+    let (mut written, mut unchanged) = (0, 0);
+    let mut inserts = Vec::new();
+    for &(pred, succ, change, split) in pairs {
+        match stored.get(&(pred, succ)) {
+            Some(link) if link.change == change && link.split_count == split => unchanged += 1,
+            Some(_) if !overwrite => unchanged += 1,
+            Some(link) => {
+                Lineage::update_many()
+                    .col_expr(admin_unit_lineage::Column::Change, Expr::value(change))
+                    .col_expr(admin_unit_lineage::Column::SplitCount, Expr::value(split))
+                    .col_expr(admin_unit_lineage::Column::EffectiveOn, Expr::value(effective_on))
+                    .filter(admin_unit_lineage::Column::Id.eq(link.id))
+                    .exec(db)
+                    .await?;
+                written += 1;
+            }
+            None => {
+                inserts.push(admin_unit_lineage::ActiveModel {
+                    predecessor_id: Set(pred),
+                    successor_id: Set(succ),
+                    effective_on: Set(effective_on),
+                    change: Set(change),
+                    split_count: Set(split),
+                    ..Default::default()
+                });
+                written += 1;
+            }
+        }
+    }
+    for chunk in inserts.chunks(CHUNK) {
+        Lineage::insert_many(chunk.to_vec()).exec(db).await?;
+    }
+    Ok((written, unchanged))
+}
+
+/// Units with these codes of one level valid on a date, by code.
+async fn units_on<C: ConnectionTrait>(
+    db: &C,
+    codes: &BTreeSet<&str>,
+    date: NaiveDate,
+) -> AppResult<HashMap<String, admin_unit::Model>> {
+    let codes: Vec<&str> = codes.iter().copied().collect();
+    let mut out = HashMap::new();
+    for chunk in codes.chunks(CHUNK) {
+        for unit in AdminUnit::find()
+            .filter(Column::Code.is_in(chunk.iter().copied()))
+            .filter(super::units::valid_on(date))
+            .all(db)
+            .await?
+        {
+            out.insert(unit.code.clone(), unit);
+        }
+    }
+    Ok(out)
+}
+
+/// The kind of a derived link: whole when the unit went to one successor; a split when it went
+/// to several that took in nothing else; else a part.
+fn derived_kind(
+    pred: i64,
+    succs: &BTreeSet<i64>,
+    preds_of: &HashMap<i64, BTreeSet<i64>>,
+) -> (LineageChange, Option<i32>) {
+    if succs.len() == 1 {
+        return (LineageChange::MergedWhole, Some(1));
+    }
+    let pure = succs
+        .iter()
+        .all(|s| preds_of.get(s).is_some_and(|p| p.len() == 1 && p.contains(&pred)));
+    let kind = if pure { LineageChange::Split } else { LineageChange::MergedPart };
+    (kind, Some(succs.len() as i32))
+}
+
+/// Applies the official old → new commune mapping effective on `effective`, and derives the
+/// links of districts and provinces from it (a district's successors are the new units its
+/// communes went to; a province's likewise).
+pub async fn apply_lineage<C: ConnectionTrait>(
+    db: &C,
+    rows: &[LineageRow],
+    effective: NaiveDate,
+) -> AppResult<LineageReport> {
+    let day_before = effective.checked_sub_days(Days::new(1)).unwrap_or(effective);
+    let old_codes: BTreeSet<&str> = rows.iter().map(|r| r.old_code.as_str()).collect();
+    let new_codes: BTreeSet<&str> = rows.iter().map(|r| r.new_code.as_str()).collect();
+    let old = units_on(db, &old_codes, day_before).await?;
+    let new = units_on(db, &new_codes, effective).await?;
+    let mut report = LineageReport::default();
+    let mut pairs = Vec::new();
+    for row in rows {
+        match (old.get(&row.old_code), new.get(&row.new_code)) {
+            (Some(o), Some(n)) => pairs.push((o.id, n.id, row.change, row.split_count)),
+            (None, _) => report
+                .skipped
+                .push((row.line, format!("no unit {} on {day_before}", row.old_code))),
+            (_, None) => report
+                .skipped
+                .push((row.line, format!("no unit {} on {effective}", row.new_code))),
+        }
+    }
+    let (w, u) = upsert_links(db, &pairs, effective, true).await?;
+    report.written += w;
+    report.unchanged += u;
+
+    // Ancestors of the old communes (as of the day before) and of the new ones (as of the day).
+    let parent_ids: Vec<i64> = old
+        .values()
+        .chain(new.values())
+        .filter_map(|u| u.parent_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut parents = super::units::by_ids(db, &parent_ids).await?;
+    let grand_ids: Vec<i64> = parents
+        .values()
+        .filter_map(|u| u.parent_id)
+        .filter(|id| !parents.contains_key(id))
+        .collect();
+    parents.extend(super::units::by_ids(db, &grand_ids).await?);
+    let province_of = |unit: &admin_unit::Model| -> Option<i64> {
+        let parent = parents.get(&unit.parent_id?)?;
+        match parent.level {
+            AdminLevel::Province => Some(parent.id),
+            _ => parent.parent_id,
+        }
+    };
+    let district_of = |unit: &admin_unit::Model| -> Option<i64> {
+        let parent = parents.get(&unit.parent_id?)?;
+        (parent.level == AdminLevel::District).then_some(parent.id)
+    };
+
+    let by_id: HashMap<i64, &admin_unit::Model> =
+        old.values().chain(new.values()).map(|u| (u.id, u)).collect();
+    let mut district_succ: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    let mut district_pred: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    let mut province_succ: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    let mut province_pred: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    for (o, n, _, _) in &pairs {
+        let (Some(o), Some(n)) = (by_id.get(o), by_id.get(n)) else { continue };
+        if let Some(d) = district_of(o) {
+            district_succ.entry(d).or_default().insert(n.id);
+            district_pred.entry(n.id).or_default().insert(d);
+        }
+        if let (Some(po), Some(pn)) = (province_of(o), province_of(n))
+            && po != pn
+        {
+            province_succ.entry(po).or_default().insert(pn);
+            province_pred.entry(pn).or_default().insert(po);
+        }
+    }
+    let mut derived = Vec::new();
+    for (pred, succs) in &district_succ {
+        let (kind, split) = derived_kind(*pred, succs, &district_pred);
+        derived.extend(succs.iter().map(|s| (*pred, *s, kind, split)));
+    }
+    for (pred, succs) in &province_succ {
+        let (kind, split) = derived_kind(*pred, succs, &province_pred);
+        derived.extend(succs.iter().map(|s| (*pred, *s, kind, split)));
+    }
+    derived.sort_by_key(|p| (p.0, p.1));
+    let (w, u) = upsert_links(db, &derived, effective, true).await?;
+    report.written += w;
+    report.unchanged += u;
+    Ok(report)
+}

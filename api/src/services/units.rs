@@ -1,0 +1,184 @@
+//! Reading administrative units through time.
+
+use crate::error::AppResult;
+use chrono::NaiveDate;
+use entity::admin_unit::{self, Column, Entity as AdminUnit};
+use entity::admin_unit_lineage::{self, Entity as Lineage};
+use entity::enums::AdminLevel;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
+
+/// Rows valid on `date`: started on or before it (or before the first list), not ended before it.
+pub fn valid_on(date: NaiveDate) -> Condition {
+    Condition::all()
+        .add(
+            Condition::any()
+                .add(Column::ValidFrom.is_null())
+                .add(Column::ValidFrom.lte(date)),
+        )
+        .add(
+            Condition::any()
+                .add(Column::ValidTo.is_null())
+                .add(Column::ValidTo.gte(date)),
+        )
+}
+
+/// Whether a row is valid on `date`.
+pub fn is_valid_on(unit: &admin_unit::Model, date: NaiveDate) -> bool {
+    unit.valid_from.is_none_or(|from| from <= date) && unit.valid_to.is_none_or(|to| to >= date)
+}
+
+/// The date at which to look around a unit reached from a request dated `as_of`: `as_of` itself
+/// when the unit was valid then, else the nearest day of the unit's own validity. A 2025 commune
+/// reached as a successor from a 2024 query shows its 2025 parent, not nothing.
+pub fn clamp_to_validity(unit: &admin_unit::Model, as_of: NaiveDate) -> NaiveDate {
+    match (unit.valid_from, unit.valid_to) {
+        (Some(from), _) if as_of < from => from,
+        (_, Some(to)) if as_of > to => to,
+        _ => as_of,
+    }
+}
+
+/// The unit with this code on this date, optionally of one level.
+pub async fn by_code<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+    date: NaiveDate,
+    level: Option<AdminLevel>,
+) -> AppResult<Option<admin_unit::Model>> {
+    let mut q = AdminUnit::find()
+        .filter(Column::Code.eq(code.trim()))
+        .filter(valid_on(date));
+    if let Some(level) = level {
+        q = q.filter(Column::Level.eq(level));
+    }
+    Ok(q.one(db).await?)
+}
+
+/// Every province valid on `date`, in Vietnamese order.
+pub async fn provinces<C: ConnectionTrait>(
+    db: &C,
+    date: NaiveDate,
+) -> AppResult<Vec<admin_unit::Model>> {
+    Ok(AdminUnit::find()
+        .filter(Column::Level.eq(AdminLevel::Province))
+        .filter(valid_on(date))
+        .order_by_asc(Column::SortKey)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Units by id.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, admin_unit::Model>> {
+    Ok(AdminUnit::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
+}
+
+/// The children valid on `date` of several parents, each list in Vietnamese order.
+pub async fn children_of<C: ConnectionTrait>(
+    db: &C,
+    parent_ids: &[i64],
+    date: NaiveDate,
+) -> AppResult<HashMap<i64, Vec<admin_unit::Model>>> {
+    let rows = AdminUnit::find()
+        .filter(Column::ParentId.is_in(parent_ids.iter().copied()))
+        .filter(valid_on(date))
+        .order_by_asc(Column::SortKey)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    let mut out: HashMap<i64, Vec<admin_unit::Model>> = HashMap::new();
+    for row in rows {
+        if let Some(parent) = row.parent_id {
+            out.entry(parent).or_default().push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// The communes valid on `date` of several provinces, whether they hang under a district (before
+/// July 2025) or directly under the province (after): two statements whatever the count.
+pub async fn communes_of_provinces<C: ConnectionTrait>(
+    db: &C,
+    province_ids: &[i64],
+    date: NaiveDate,
+) -> AppResult<HashMap<i64, Vec<admin_unit::Model>>> {
+    let districts = AdminUnit::find()
+        .filter(Column::ParentId.is_in(province_ids.iter().copied()))
+        .filter(Column::Level.eq(AdminLevel::District))
+        .filter(valid_on(date))
+        .all(db)
+        .await?;
+    let province_of: HashMap<i64, i64> = districts
+        .iter()
+        .filter_map(|d| d.parent_id.map(|p| (d.id, p)))
+        .chain(province_ids.iter().map(|p| (*p, *p)))
+        .collect();
+    let rows = AdminUnit::find()
+        .filter(Column::Level.eq(AdminLevel::Commune))
+        .filter(Column::ParentId.is_in(province_of.keys().copied()))
+        .filter(valid_on(date))
+        .order_by_asc(Column::SortKey)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    let mut out: HashMap<i64, Vec<admin_unit::Model>> = HashMap::new();
+    for row in rows {
+        if let Some(province) = row.parent_id.and_then(|p| province_of.get(&p)) {
+            out.entry(*province).or_default().push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// Which way to follow lineage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From a unit to the units that took it over.
+    Successors,
+    /// From a unit to the units it was formed from.
+    Predecessors,
+}
+
+/// Direct lineage links of several units, in one statement.
+pub async fn lineage_of<C: ConnectionTrait>(
+    db: &C,
+    unit_ids: &[i64],
+    direction: Direction,
+) -> AppResult<HashMap<i64, Vec<admin_unit_lineage::Model>>> {
+    let (from, _) = match direction {
+        Direction::Successors => (
+            admin_unit_lineage::Column::PredecessorId,
+            admin_unit_lineage::Column::SuccessorId,
+        ),
+        Direction::Predecessors => (
+            admin_unit_lineage::Column::SuccessorId,
+            admin_unit_lineage::Column::PredecessorId,
+        ),
+    };
+    let rows = Lineage::find()
+        .filter(Expr::col(from).is_in(unit_ids.iter().copied()))
+        .order_by_asc(admin_unit_lineage::Column::EffectiveOn)
+        .order_by_asc(admin_unit_lineage::Column::Id)
+        .all(db)
+        .await?;
+    let mut out: HashMap<i64, Vec<admin_unit_lineage::Model>> = HashMap::new();
+    for row in rows {
+        let key = match direction {
+            Direction::Successors => row.predecessor_id,
+            Direction::Predecessors => row.successor_id,
+        };
+        out.entry(key).or_default().push(row);
+    }
+    Ok(out)
+}

@@ -1,0 +1,27 @@
+//! `admin_unit_lineage` table.
+#![allow(missing_docs)]
+
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::enums::*;
+#[allow(unused_imports)]
+use crate::DecimalText;
+
+/// One row of `admin_unit_lineage`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "admin_unit_lineage")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub predecessor_id: i64,
+    pub successor_id: i64,
+    pub effective_on: Date,
+    pub change: LineageChange,
+    pub split_count: Option<i32>,
+}
+
+/// Relations are followed through explicit batched queries, not joins.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

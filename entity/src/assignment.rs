@@ -1,0 +1,33 @@
+//! `assignment` table.
+#![allow(missing_docs)]
+
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::enums::*;
+#[allow(unused_imports)]
+use crate::DecimalText;
+
+/// One row of `assignment`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "assignment")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub plan_id: i64,
+    pub ordinal: Option<String>,
+    pub position: i32,
+    pub title: String,
+    pub content: Option<String>,
+    pub lead_agency_id: i64,
+    pub due_on: Option<Date>,
+    pub status: AssignmentStatus,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations are followed through explicit batched queries, not joins.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,36 @@
+//! `indicator_value` table.
+#![allow(missing_docs)]
+
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::enums::*;
+#[allow(unused_imports)]
+use crate::DecimalText;
+
+/// One row of `indicator_value`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "indicator_value")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub indicator_id: i64,
+    pub admin_unit_id: i64,
+    pub period: String,
+    pub disaggregation: String,
+    #[sea_orm(select_as = "text", save_as = "decimal_text")]
+    pub value: Option<DecimalText>,
+    pub comment: Option<String>,
+    pub status: ValueStatus,
+    pub stored_by_user_id: Option<i64>,
+    pub stored_by: Option<String>,
+    pub version: i32,
+    pub deleted: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations are followed through explicit batched queries, not joins.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

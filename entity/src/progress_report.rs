@@ -1,0 +1,32 @@
+//! `progress_report` table.
+#![allow(missing_docs)]
+
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::enums::*;
+#[allow(unused_imports)]
+use crate::DecimalText;
+
+/// One row of `progress_report`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "progress_report")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub assignment_id: Option<i64>,
+    pub reporting_duty_id: Option<i64>,
+    pub period: String,
+    pub status: ReportStatus,
+    pub percent_complete: Option<i32>,
+    pub narrative: Option<String>,
+    pub reported_by_user_id: Option<i64>,
+    pub reported_by: Option<String>,
+    pub reported_at: DateTimeUtc,
+    pub version: i32,
+}
+
+/// Relations are followed through explicit batched queries, not joins.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

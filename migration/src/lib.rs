@@ -1,0 +1,19 @@
+//! Dated schema migrations of the regional data platform.
+//!
+//! Every migration runs up and down on PostgreSQL and SQLite (the integration suite proves it on
+//! both). SQLite cannot add a foreign key to an existing table, so later migrations add tables or
+//! nullable columns; they never rework constraints.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}
