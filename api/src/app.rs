@@ -17,7 +17,9 @@ pub enum StartError {
     #[error("database: {0}")]
     Database(String),
     /// Migrations are pending and `AUTO_MIGRATE` is off.
-    #[error("database: {0} migration(s) pending; run `platform migrate up` first (or set AUTO_MIGRATE=true)")]
+    #[error(
+        "database: {0} migration(s) pending; run `platform migrate up` first (or set AUTO_MIGRATE=true)"
+    )]
     Pending(usize),
     /// The address could not be bound.
     #[error("BIND_ADDR: cannot listen on {addr}: {reason}")]

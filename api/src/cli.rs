@@ -67,7 +67,10 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -86,7 +89,9 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Serve => {
-            let app = Application::build(&config).await.map_err(|e| e.to_string())?;
+            let app = Application::build(&config)
+                .await
+                .map_err(|e| e.to_string())?;
             let addr = app.local_addr().map_err(|e| e.to_string())?;
             tracing::info!(
                 %addr,
@@ -121,7 +126,10 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let conn = db::connect(&config.database_url)
                 .await
                 .map_err(|e| format!("database: {e}"))?;
-            match seed::seed_demo(&conn).await.map_err(|e| format!("seed: {}", e.detail()))? {
+            match seed::seed_demo(&conn)
+                .await
+                .map_err(|e| format!("seed: {}", e.detail()))?
+            {
                 seed::SeedOutcome::Loaded { units, links } => {
                     println!("loaded the demo area: {units} unit rows, {links} lineage links")
                 }

@@ -204,16 +204,31 @@ impl Config {
             .unwrap_or("127.0.0.1:8000")
             .trim()
             .parse()
-            .map_err(|_| err("BIND_ADDR", "expected HOST:PORT with an IP address, e.g. 0.0.0.0:8000"))?;
+            .map_err(|_| {
+                err(
+                    "BIND_ADDR",
+                    "expected HOST:PORT with an IP address, e.g. 0.0.0.0:8000",
+                )
+            })?;
         let profile = match raw.app_profile.as_deref().map(str::trim) {
             None | Some("") | Some("dev") => Profile::Dev,
             Some("prod") => Profile::Prod,
-            Some(other) => return Err(err("APP_PROFILE", format!("`{other}` is not one of dev, prod"))),
+            Some(other) => {
+                return Err(err(
+                    "APP_PROFILE",
+                    format!("`{other}` is not one of dev, prod"),
+                ));
+            }
         };
         let log_format = match raw.log_format.as_deref().map(str::trim) {
             None | Some("") | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(err("LOG_FORMAT", format!("`{other}` is not one of pretty, json"))),
+            Some(other) => {
+                return Err(err(
+                    "LOG_FORMAT",
+                    format!("`{other}` is not one of pretty, json"),
+                ));
+            }
         };
         let log_level = raw.log_level.unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log_level)
@@ -222,7 +237,12 @@ impl Config {
             None | Some("") => 500,
             Some(v) => match v.parse::<usize>() {
                 Ok(n) if (1..=10_000).contains(&n) => n,
-                _ => return Err(err("MAX_PAGE_SIZE", "expected a whole number from 1 to 10000")),
+                _ => {
+                    return Err(err(
+                        "MAX_PAGE_SIZE",
+                        "expected a whole number from 1 to 10000",
+                    ));
+                }
             },
         };
         let auto_migrate = match raw.auto_migrate.as_deref().map(str::trim) {

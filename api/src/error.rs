@@ -94,9 +94,10 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             Self::BadUserInput { message, .. } => message.clone(),
-            Self::NotFound(m) | Self::Forbidden(m) | Self::Unauthenticated(m) | Self::Conflict(m) => {
-                m.clone()
-            }
+            Self::NotFound(m)
+            | Self::Forbidden(m)
+            | Self::Unauthenticated(m)
+            | Self::Conflict(m) => m.clone(),
             Self::Unavailable { .. } => "the database is unavailable".into(),
             Self::Internal(_) => "internal server error".into(),
         }

@@ -160,7 +160,12 @@ pub fn negotiate(accept: Option<&str>) -> Option<MediaType> {
     let mut best = [(0u8, 0f32), (0u8, 0f32)]; // (specificity, q) for graphql-response, json
     for range in accept.split(',') {
         let mut parts = range.split(';');
-        let Ok(m) = parts.next().unwrap_or_default().trim().parse::<mime::Mime>() else {
+        let Ok(m) = parts
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .parse::<mime::Mime>()
+        else {
             continue;
         };
         let mut q = 1.0f32;
@@ -254,7 +259,10 @@ fn params_from_object(obj: Map<String, Value>) -> Result<Params, &'static str> {
         Some(Value::Object(m)) => Some(m.clone()),
         Some(_) => return Err("`variables` must be an object"),
     };
-    if !matches!(obj.get("extensions"), None | Some(Value::Null) | Some(Value::Object(_))) {
+    if !matches!(
+        obj.get("extensions"),
+        None | Some(Value::Null) | Some(Value::Object(_))
+    ) {
         return Err("`extensions` must be an object");
     }
     Ok(Params {
@@ -265,8 +273,8 @@ fn params_from_object(obj: Map<String, Value>) -> Result<Params, &'static str> {
 }
 
 fn params_from_query_string(uri: &Uri) -> Result<Params, &'static str> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(uri.query().unwrap_or_default()).map_err(|_| "the URL parameters do not parse")?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default())
+        .map_err(|_| "the URL parameters do not parse")?;
     let mut obj = Map::new();
     for (k, v) in pairs {
         let value = match k.as_str() {
@@ -296,6 +304,20 @@ async fn graphql(
     axum::Extension(RequestId(rid)): axum::Extension<RequestId>,
     body: Bytes,
 ) -> Response {
+    // A browser asking for the page gets GraphiQL (dev profile only).
+    if method == Method::GET
+        && state.profile == Profile::Dev
+        && uri.query().is_none()
+        && wants_html(&headers)
+    {
+        return Html(
+            async_graphql::http::GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("Regional data platform")
+                .finish(),
+        )
+        .into_response();
+    }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let Some(media) = negotiate(accept) else {
         return refuse(
@@ -306,18 +328,7 @@ async fn graphql(
         );
     };
     let params = match method {
-        Method::GET => {
-            if state.profile == Profile::Dev && uri.query().is_none() && wants_html(&headers) {
-                return Html(
-                    async_graphql::http::GraphiQLSource::build()
-                        .endpoint("/graphql")
-                        .title("Regional data platform")
-                        .finish(),
-                )
-                .into_response();
-            }
-            params_from_query_string(&uri)
-        }
+        Method::GET => params_from_query_string(&uri),
         Method::POST => {
             if !is_json_content_type(&headers) {
                 return refuse(
@@ -467,10 +478,15 @@ mod tests {
         use MediaType::*;
         assert_eq!(negotiate(None), Some(GraphqlResponseJson));
         assert_eq!(negotiate(Some("application/json")), Some(Json));
-        assert_eq!(negotiate(Some("application/graphql-response+json")), Some(GraphqlResponseJson));
+        assert_eq!(
+            negotiate(Some("application/graphql-response+json")),
+            Some(GraphqlResponseJson)
+        );
         assert_eq!(negotiate(Some("*/*")), Some(GraphqlResponseJson));
         assert_eq!(
-            negotiate(Some("application/graphql-response+json;q=0.5, application/json")),
+            negotiate(Some(
+                "application/graphql-response+json;q=0.5, application/json"
+            )),
             Some(Json)
         );
         assert_eq!(negotiate(Some("text/html")), None);

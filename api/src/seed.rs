@@ -169,8 +169,11 @@ mod tests {
 
     #[test]
     fn unknown_level_is_reported_with_its_line() {
-        let err = parse_units("f.csv", "code,name,kind,level,parent_code\n01,A,Tỉnh,STATE,\n")
-            .unwrap_err();
+        let err = parse_units(
+            "f.csv",
+            "code,name,kind,level,parent_code\n01,A,Tỉnh,STATE,\n",
+        )
+        .unwrap_err();
         assert!(matches!(err, AppError::BadUserInput { ref field, .. } if field == "f.csv:2"));
     }
 }

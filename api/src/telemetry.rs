@@ -10,7 +10,11 @@ pub fn init(config: &Config) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = match config.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Pretty => builder.with_target(false).try_init(),
     };
 }

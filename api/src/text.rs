@@ -81,7 +81,11 @@ fn tone_rank(mark: char) -> Option<u8> {
 
 /// Splits a lower-case letter into its Vietnamese base letter and tone.
 fn base_and_tone(c: char) -> (char, u8) {
-    let mut decomposed = c.to_lowercase().collect::<String>().nfd().collect::<Vec<_>>();
+    let mut decomposed = c
+        .to_lowercase()
+        .collect::<String>()
+        .nfd()
+        .collect::<Vec<_>>();
     let mut tone = 0;
     decomposed.retain(|m| match tone_rank(*m) {
         Some(t) => {
@@ -176,10 +180,29 @@ mod tests {
     #[test]
     fn vietnamese_alphabet_order() {
         assert_eq!(
-            sorted(&["Xã Đông", "Xã Dương", "Xã Ea", "Xã Ân", "Xã Ăn", "Xã Bình", "Xã An"]),
-            ["Xã An", "Xã Ăn", "Xã Ân", "Xã Bình", "Xã Dương", "Xã Đông", "Xã Ea"]
+            sorted(&[
+                "Xã Đông",
+                "Xã Dương",
+                "Xã Ea",
+                "Xã Ân",
+                "Xã Ăn",
+                "Xã Bình",
+                "Xã An"
+            ]),
+            [
+                "Xã An",
+                "Xã Ăn",
+                "Xã Ân",
+                "Xã Bình",
+                "Xã Dương",
+                "Xã Đông",
+                "Xã Ea"
+            ]
         );
-        assert_eq!(sorted(&["Xã Ưng", "Xã Uy", "Xã Vĩnh"]), ["Xã Uy", "Xã Ưng", "Xã Vĩnh"]);
+        assert_eq!(
+            sorted(&["Xã Ưng", "Xã Uy", "Xã Vĩnh"]),
+            ["Xã Uy", "Xã Ưng", "Xã Vĩnh"]
+        );
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! `change_counter` table.
 #![allow(missing_docs)]
 
-use sea_orm::entity::prelude::*;
-#[allow(unused_imports)]
-use crate::enums::*;
 #[allow(unused_imports)]
 use crate::DecimalText;
+#[allow(unused_imports)]
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 /// One row of `change_counter`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -48,7 +48,10 @@ mod tests {
         let b = DecimalText::new(Decimal::from_str("6.5").unwrap());
         assert_eq!(a, b);
         assert_eq!(a.as_str(), "6.5");
-        assert_eq!(DecimalText::new(Decimal::from_str("14780.000").unwrap()).as_str(), "14780");
+        assert_eq!(
+            DecimalText::new(Decimal::from_str("14780.000").unwrap()).as_str(),
+            "14780"
+        );
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! `idempotency_record` table.
 #![allow(missing_docs)]
 
-use sea_orm::entity::prelude::*;
-#[allow(unused_imports)]
-use crate::enums::*;
 #[allow(unused_imports)]
 use crate::DecimalText;
+#[allow(unused_imports)]
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 /// One row of `idempotency_record`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

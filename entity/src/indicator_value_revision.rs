@@ -1,11 +1,11 @@
 //! `indicator_value_revision` table.
 #![allow(missing_docs)]
 
-use sea_orm::entity::prelude::*;
-#[allow(unused_imports)]
-use crate::enums::*;
 #[allow(unused_imports)]
 use crate::DecimalText;
+#[allow(unused_imports)]
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 /// One row of `indicator_value_revision`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,11 +1,11 @@
 //! `plan_addressee` table.
 #![allow(missing_docs)]
 
-use sea_orm::entity::prelude::*;
-#[allow(unused_imports)]
-use crate::enums::*;
 #[allow(unused_imports)]
 use crate::DecimalText;
+#[allow(unused_imports)]
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 /// One row of `plan_addressee`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

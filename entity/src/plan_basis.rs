@@ -1,11 +1,11 @@
 //! `plan_basis` table.
 #![allow(missing_docs)]
 
-use sea_orm::entity::prelude::*;
-#[allow(unused_imports)]
-use crate::enums::*;
 #[allow(unused_imports)]
 use crate::DecimalText;
+#[allow(unused_imports)]
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 /// One row of `plan_basis`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,11 +1,11 @@
 //! `service_account` table.
 #![allow(missing_docs)]
 
-use sea_orm::entity::prelude::*;
-#[allow(unused_imports)]
-use crate::enums::*;
 #[allow(unused_imports)]
 use crate::DecimalText;
+#[allow(unused_imports)]
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 /// One row of `service_account`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

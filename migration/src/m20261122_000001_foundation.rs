@@ -137,9 +137,7 @@ impl MigrationTrait for Migration {
             .collect();
         names.reverse();
         for name in names {
-            manager
-                .drop_table(Table::drop().table(name).take())
-                .await?;
+            manager.drop_table(Table::drop().table(name).take()).await?;
         }
         if manager.get_database_backend() == DbBackend::Postgres {
             manager
@@ -178,9 +176,17 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(id(AdminUnitLineage::Id))
             .col(fk_col(AdminUnitLineage::PredecessorId))
             .col(fk_col(AdminUnitLineage::SuccessorId))
-            .col(ColumnDef::new(AdminUnitLineage::EffectiveOn).date().not_null())
+            .col(
+                ColumnDef::new(AdminUnitLineage::EffectiveOn)
+                    .date()
+                    .not_null(),
+            )
             .col(word(AdminUnitLineage::Change))
-            .col(ColumnDef::new(AdminUnitLineage::SplitCount).integer().null())
+            .col(
+                ColumnDef::new(AdminUnitLineage::SplitCount)
+                    .integer()
+                    .null(),
+            )
             .foreign_key(&mut fk(
                 (AdminUnitLineage::Table, AdminUnitLineage::PredecessorId),
                 (AdminUnit::Table, AdminUnit::Id),
@@ -224,7 +230,12 @@ fn tables() -> Vec<TableCreateStatement> {
         Table::create()
             .table(AppUser::Table)
             .col(id(AppUser::Id))
-            .col(ColumnDef::new(AppUser::Username).string_len(64).not_null().unique_key())
+            .col(
+                ColumnDef::new(AppUser::Username)
+                    .string_len(64)
+                    .not_null()
+                    .unique_key(),
+            )
             .col(text_null(AppUser::DisplayName))
             .col(text(AppUser::PasswordHash))
             .col(word(AppUser::Role))
@@ -250,7 +261,12 @@ fn tables() -> Vec<TableCreateStatement> {
         Table::create()
             .table(ServiceAccount::Table)
             .col(id(ServiceAccount::Id))
-            .col(ColumnDef::new(ServiceAccount::Name).string_len(64).not_null().unique_key())
+            .col(
+                ColumnDef::new(ServiceAccount::Name)
+                    .string_len(64)
+                    .not_null()
+                    .unique_key(),
+            )
             .col(text(ServiceAccount::SecretHash))
             .col(text(ServiceAccount::Scopes))
             .col(fk_col_null(ServiceAccount::HomeUnitId))
@@ -354,7 +370,12 @@ fn tables() -> Vec<TableCreateStatement> {
         Table::create()
             .table(Indicator::Table)
             .col(id(Indicator::Id))
-            .col(ColumnDef::new(Indicator::Code).string_len(64).not_null().unique_key())
+            .col(
+                ColumnDef::new(Indicator::Code)
+                    .string_len(64)
+                    .not_null()
+                    .unique_key(),
+            )
             .col(text(Indicator::Name))
             .col(text_null(Indicator::Description))
             .col(text(Indicator::UnitOfMeasure))
@@ -445,12 +466,18 @@ fn tables() -> Vec<TableCreateStatement> {
                     .col(AssignmentCoordinator::AgencyId),
             )
             .foreign_key(&mut fk(
-                (AssignmentCoordinator::Table, AssignmentCoordinator::AssignmentId),
+                (
+                    AssignmentCoordinator::Table,
+                    AssignmentCoordinator::AssignmentId,
+                ),
                 (Assignment::Table, Assignment::Id),
                 Cascade,
             ))
             .foreign_key(&mut fk(
-                (AssignmentCoordinator::Table, AssignmentCoordinator::AgencyId),
+                (
+                    AssignmentCoordinator::Table,
+                    AssignmentCoordinator::AgencyId,
+                ),
                 (Agency::Table, Agency::Id),
                 Restrict,
             ))
@@ -509,7 +536,11 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(fk_col_null(ProgressReport::ReportingDutyId))
             .col(word(ProgressReport::Period))
             .col(word(ProgressReport::Status))
-            .col(ColumnDef::new(ProgressReport::PercentComplete).integer().null())
+            .col(
+                ColumnDef::new(ProgressReport::PercentComplete)
+                    .integer()
+                    .null(),
+            )
             .col(text_null(ProgressReport::Narrative))
             .col(fk_col_null(ProgressReport::ReportedByUserId))
             .col(text_null(ProgressReport::ReportedBy))
@@ -572,7 +603,11 @@ fn tables() -> Vec<TableCreateStatement> {
             .table(IndicatorValueRevision::Table)
             .col(id(IndicatorValueRevision::Id))
             .col(fk_col(IndicatorValueRevision::IndicatorValueId))
-            .col(ColumnDef::new(IndicatorValueRevision::Version).integer().not_null())
+            .col(
+                ColumnDef::new(IndicatorValueRevision::Version)
+                    .integer()
+                    .not_null(),
+            )
             .col(decimal_null(IndicatorValueRevision::Value))
             .col(word(IndicatorValueRevision::Status))
             .col(text_null(IndicatorValueRevision::Comment))
@@ -590,13 +625,26 @@ fn tables() -> Vec<TableCreateStatement> {
             .take(),
         Table::create()
             .table(ChangeCounter::Table)
-            .col(ColumnDef::new(ChangeCounter::Id).integer().not_null().primary_key())
-            .col(ColumnDef::new(ChangeCounter::Value).big_integer().not_null())
+            .col(
+                ColumnDef::new(ChangeCounter::Id)
+                    .integer()
+                    .not_null()
+                    .primary_key(),
+            )
+            .col(
+                ColumnDef::new(ChangeCounter::Value)
+                    .big_integer()
+                    .not_null(),
+            )
             .take(),
         Table::create()
             .table(IndicatorValueChange::Table)
             .col(id(IndicatorValueChange::Id))
-            .col(ColumnDef::new(IndicatorValueChange::CommitSeq).big_integer().null())
+            .col(
+                ColumnDef::new(IndicatorValueChange::CommitSeq)
+                    .big_integer()
+                    .null(),
+            )
             .col(fk_col(IndicatorValueChange::IndicatorValueId))
             .col(boolean(IndicatorValueChange::Deleted, false))
             .col(text(IndicatorValueChange::IndicatorCode))
@@ -636,10 +684,22 @@ fn tables() -> Vec<TableCreateStatement> {
         Table::create()
             .table(IdempotencyRecord::Table)
             .col(id(IdempotencyRecord::Id))
-            .col(ColumnDef::new(IdempotencyRecord::Principal).string_len(128).not_null())
-            .col(ColumnDef::new(IdempotencyRecord::Key).string_len(255).not_null())
+            .col(
+                ColumnDef::new(IdempotencyRecord::Principal)
+                    .string_len(128)
+                    .not_null(),
+            )
+            .col(
+                ColumnDef::new(IdempotencyRecord::Key)
+                    .string_len(255)
+                    .not_null(),
+            )
             .col(text(IdempotencyRecord::RequestHash))
-            .col(ColumnDef::new(IdempotencyRecord::StatusCode).integer().not_null())
+            .col(
+                ColumnDef::new(IdempotencyRecord::StatusCode)
+                    .integer()
+                    .not_null(),
+            )
             .col(text(IdempotencyRecord::Response))
             .col(ts(IdempotencyRecord::CreatedAt))
             .col(ts(IdempotencyRecord::ExpiresAt))
@@ -649,34 +709,78 @@ fn tables() -> Vec<TableCreateStatement> {
 
 fn indexes() -> Vec<IndexCreateStatement> {
     vec![
-        index("ix_admin_unit_code", AdminUnit::Table, &["code", "valid_from"]),
+        index(
+            "ix_admin_unit_code",
+            AdminUnit::Table,
+            &["code", "valid_from"],
+        ),
         index("ix_admin_unit_parent", AdminUnit::Table, &["parent_id"]),
-        index("ix_admin_unit_level", AdminUnit::Table, &["level", "valid_to"]),
+        index(
+            "ix_admin_unit_level",
+            AdminUnit::Table,
+            &["level", "valid_to"],
+        ),
         index("ix_admin_unit_search", AdminUnit::Table, &["search_key"]),
-        index("ux_lineage_pair", AdminUnitLineage::Table, &["predecessor_id", "successor_id"])
-            .unique()
-            .take(),
-        index("ix_lineage_successor", AdminUnitLineage::Table, &["successor_id"]),
+        index(
+            "ux_lineage_pair",
+            AdminUnitLineage::Table,
+            &["predecessor_id", "successor_id"],
+        )
+        .unique()
+        .take(),
+        index(
+            "ix_lineage_successor",
+            AdminUnitLineage::Table,
+            &["successor_id"],
+        ),
         index("ix_agency_unit", Agency::Table, &["admin_unit_id"]),
         index("ix_app_user_home", AppUser::Table, &["home_unit_id"]),
-        index("ix_service_account_home", ServiceAccount::Table, &["home_unit_id"]),
+        index(
+            "ix_service_account_home",
+            ServiceAccount::Table,
+            &["home_unit_id"],
+        ),
         index("ix_plan_unit", Plan::Table, &["admin_unit_id"]),
         index("ix_plan_number", Plan::Table, &["number"]),
         index("ix_plan_parent", Plan::Table, &["parent_plan_id"]),
         index("ix_plan_basis_plan", PlanBasis::Table, &["plan_id"]),
-        index("ix_plan_addressee_agency", PlanAddressee::Table, &["agency_id"]),
+        index(
+            "ix_plan_addressee_agency",
+            PlanAddressee::Table,
+            &["agency_id"],
+        ),
         index("ix_target_plan", Target::Table, &["plan_id", "position"]),
         index("ix_target_parent", Target::Table, &["parent_target_id"]),
         index("ix_target_indicator", Target::Table, &["indicator_id"]),
-        index("ix_assignment_plan", Assignment::Table, &["plan_id", "position"]),
+        index(
+            "ix_assignment_plan",
+            Assignment::Table,
+            &["plan_id", "position"],
+        ),
         index("ix_assignment_lead", Assignment::Table, &["lead_agency_id"]),
         index("ix_assignment_due", Assignment::Table, &["due_on"]),
-        index("ix_assignment_coordinator_agency", AssignmentCoordinator::Table, &["agency_id"]),
-        index("ix_assignment_target_target", AssignmentTarget::Table, &["target_id"]),
+        index(
+            "ix_assignment_coordinator_agency",
+            AssignmentCoordinator::Table,
+            &["agency_id"],
+        ),
+        index(
+            "ix_assignment_target_target",
+            AssignmentTarget::Table,
+            &["target_id"],
+        ),
         index("ix_reporting_duty_plan", ReportingDuty::Table, &["plan_id"]),
         index("ix_reporting_duty_due", ReportingDuty::Table, &["due_on"]),
-        index("ix_progress_report_assignment", ProgressReport::Table, &["assignment_id"]),
-        index("ix_progress_report_duty", ProgressReport::Table, &["reporting_duty_id"]),
+        index(
+            "ix_progress_report_assignment",
+            ProgressReport::Table,
+            &["assignment_id"],
+        ),
+        index(
+            "ix_progress_report_duty",
+            ProgressReport::Table,
+            &["reporting_duty_id"],
+        ),
         index(
             "ux_indicator_value_key",
             IndicatorValue::Table,
@@ -684,7 +788,11 @@ fn indexes() -> Vec<IndexCreateStatement> {
         )
         .unique()
         .take(),
-        index("ix_indicator_value_unit", IndicatorValue::Table, &["admin_unit_id", "period"]),
+        index(
+            "ix_indicator_value_unit",
+            IndicatorValue::Table,
+            &["admin_unit_id", "period"],
+        ),
         index(
             "ix_indicator_value_revision_value",
             IndicatorValueRevision::Table,
@@ -695,11 +803,23 @@ fn indexes() -> Vec<IndexCreateStatement> {
             IndicatorValueChange::Table,
             &["commit_seq", "id"],
         ),
-        index("ix_audit_event_entity", AuditEvent::Table, &["entity_type", "entity_id"]),
-        index("ux_idempotency_key", IdempotencyRecord::Table, &["principal", "key"])
-            .unique()
-            .take(),
-        index("ix_idempotency_expiry", IdempotencyRecord::Table, &["expires_at"]),
+        index(
+            "ix_audit_event_entity",
+            AuditEvent::Table,
+            &["entity_type", "entity_id"],
+        ),
+        index(
+            "ux_idempotency_key",
+            IdempotencyRecord::Table,
+            &["principal", "key"],
+        )
+        .unique()
+        .take(),
+        index(
+            "ix_idempotency_expiry",
+            IdempotencyRecord::Table,
+            &["expires_at"],
+        ),
     ]
 }
 

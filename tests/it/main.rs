@@ -1,1 +1,10 @@
+//! The integration suite: one binary, every test against a real server on port 0 and a
+//! database of its own (an SQLite file by default; a fresh PostgreSQL database when
+//! `TEST_DATABASE_URL` is set).
 
+mod cli;
+mod common;
+mod http_spec;
+mod migrations;
+mod schema;
+mod units;

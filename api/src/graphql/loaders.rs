@@ -101,7 +101,10 @@ impl Loader<(i64, Direction)> for LineageOf {
             }
             let mut found = units::lineage_of(&self.0, &ids, direction).await?;
             for id in ids {
-                out.insert((id, direction), Arc::new(found.remove(&id).unwrap_or_default()));
+                out.insert(
+                    (id, direction),
+                    Arc::new(found.remove(&id).unwrap_or_default()),
+                );
             }
         }
         Ok(out)

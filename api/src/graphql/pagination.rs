@@ -188,14 +188,45 @@ mod tests {
     fn forward_and_backward() {
         let all = list();
         let k = |t: &(String, i64)| t.clone();
-        let p = paginate(&all, k, &PageArgs { first: Some(3), ..Default::default() }, 500).unwrap();
+        let p = paginate(
+            &all,
+            k,
+            &PageArgs {
+                first: Some(3),
+                ..Default::default()
+            },
+            500,
+        )
+        .unwrap();
         assert_eq!(p.items.iter().map(|i| i.1.1).collect::<Vec<_>>(), [1, 2, 3]);
         assert!(p.info.has_next_page && !p.info.has_previous_page);
         let after = p.info.end_cursor.clone();
-        let p2 = paginate(&all, k, &PageArgs { first: Some(3), after, ..Default::default() }, 500).unwrap();
-        assert_eq!(p2.items.iter().map(|i| i.1.1).collect::<Vec<_>>(), [4, 5, 6]);
+        let p2 = paginate(
+            &all,
+            k,
+            &PageArgs {
+                first: Some(3),
+                after,
+                ..Default::default()
+            },
+            500,
+        )
+        .unwrap();
+        assert_eq!(
+            p2.items.iter().map(|i| i.1.1).collect::<Vec<_>>(),
+            [4, 5, 6]
+        );
         assert!(p2.info.has_previous_page);
-        let p3 = paginate(&all, k, &PageArgs { last: Some(2), ..Default::default() }, 500).unwrap();
+        let p3 = paginate(
+            &all,
+            k,
+            &PageArgs {
+                last: Some(2),
+                ..Default::default()
+            },
+            500,
+        )
+        .unwrap();
         assert_eq!(p3.items.iter().map(|i| i.1.1).collect::<Vec<_>>(), [9, 10]);
         assert!(!p3.info.has_next_page && p3.info.has_previous_page);
     }
@@ -204,9 +235,25 @@ mod tests {
     fn limits_and_bad_cursors() {
         let all = list();
         let k = |t: &(String, i64)| t.clone();
-        let e = paginate(&all, k, &PageArgs { first: Some(501), ..Default::default() }, 500);
+        let e = paginate(
+            &all,
+            k,
+            &PageArgs {
+                first: Some(501),
+                ..Default::default()
+            },
+            500,
+        );
         assert!(matches!(e, Err(AppError::BadUserInput { ref field, .. }) if field == "first"));
-        let e = paginate(&all, k, &PageArgs { after: Some("???".into()), ..Default::default() }, 500);
+        let e = paginate(
+            &all,
+            k,
+            &PageArgs {
+                after: Some("???".into()),
+                ..Default::default()
+            },
+            500,
+        );
         assert!(matches!(e, Err(AppError::BadUserInput { ref field, .. }) if field == "after"));
     }
 }

@@ -26,7 +26,10 @@ fn date(as_of: Option<Date>) -> NaiveDate {
 fn check_code(code: &str) -> Result<(), AppError> {
     let code = code.trim();
     if code.is_empty() || code.len() > 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::bad_input("code", "a unit code is 2, 3 or 5 digits"));
+        return Err(AppError::bad_input(
+            "code",
+            "a unit code is 2, 3 or 5 digits",
+        ));
     }
     Ok(())
 }
@@ -44,10 +47,15 @@ async fn unit_by_code(
         .map(|u| UnitNode::new(Arc::new(u), day)))
 }
 
-#[Object]
+/// Entry points for reading: administrative units through time.
+#[Object(name = "Query")]
 impl QueryRoot {
     /// Any object by its global id.
-    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global id.")] id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id.")] id: ID,
+    ) -> Result<Option<Node>> {
         let Some(row) = decode_global_id(&id) else {
             return Ok(None);
         };

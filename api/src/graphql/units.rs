@@ -133,35 +133,93 @@ pub struct Commune(pub UnitNode);
 /// An administrative unit at any level: one version of it, valid from `validFrom` to `validTo`.
 #[derive(Interface, Clone, Debug)]
 #[graphql(
-    field(name = "id", ty = "ID", desc = "Global id of this version of the unit."),
-    field(name = "code", ty = "String", desc = "Official GSO/NSO code, with leading zeros."),
-    field(name = "name", ty = "String", desc = "Official name with its type word, in NFC."),
-    field(name = "kind", ty = "String", desc = "Official type word: \"Huyện\", \"Phường\", \"Đặc khu\", …"),
+    field(
+        name = "id",
+        ty = "ID",
+        desc = "Global id of this version of the unit."
+    ),
+    field(
+        name = "code",
+        ty = "String",
+        desc = "Official GSO/NSO code, with leading zeros."
+    ),
+    field(
+        name = "name",
+        ty = "String",
+        desc = "Official name with its type word, in NFC."
+    ),
+    field(
+        name = "kind",
+        ty = "String",
+        desc = "Official type word: \"Huyện\", \"Phường\", \"Đặc khu\", …"
+    ),
     field(name = "level", ty = "AdminLevel", desc = "Level in the hierarchy."),
-    field(name = "valid_from", ty = "Option<Date>", desc = "First day of this version; null when it predates the first list loaded."),
-    field(name = "valid_to", ty = "Option<Date>", desc = "Last day of this version; null while current."),
-    field(name = "parent", ty = "Option<AdminUnit>", desc = "The unit directly above, on the same day."),
-    field(name = "ancestors", ty = "Vec<AdminUnit>", desc = "Every unit above, from the province down to the parent."),
+    field(
+        name = "valid_from",
+        ty = "Option<Date>",
+        desc = "First day of this version; null when it predates the first list loaded."
+    ),
+    field(
+        name = "valid_to",
+        ty = "Option<Date>",
+        desc = "Last day of this version; null while current."
+    ),
+    field(
+        name = "parent",
+        ty = "Option<AdminUnit>",
+        desc = "The unit directly above, on the same day."
+    ),
+    field(
+        name = "ancestors",
+        ty = "Vec<AdminUnit>",
+        desc = "Every unit above, from the province down to the parent."
+    ),
     field(
         name = "children",
         ty = "AdminUnitConnection",
         desc = "Units directly below on the same day, in Vietnamese order.",
-        arg(name = "first", ty = "Option<i32>", desc = "At most this many from the start."),
-        arg(name = "after", ty = "Option<String>", desc = "Items after this cursor."),
-        arg(name = "last", ty = "Option<i32>", desc = "At most this many from the end."),
-        arg(name = "before", ty = "Option<String>", desc = "Items before this cursor.")
+        arg(
+            name = "first",
+            ty = "Option<i32>",
+            desc = "At most this many from the start."
+        ),
+        arg(
+            name = "after",
+            ty = "Option<String>",
+            desc = "Items after this cursor."
+        ),
+        arg(
+            name = "last",
+            ty = "Option<i32>",
+            desc = "At most this many from the end."
+        ),
+        arg(
+            name = "before",
+            ty = "Option<String>",
+            desc = "Items before this cursor."
+        )
     ),
     field(
         name = "predecessors",
         ty = "Vec<LineageLink>",
         desc = "Units this one was formed from.",
-        arg(name = "transitive", ty = "bool", default = false, desc = "Follow links back through every earlier change.")
+        arg(
+            name = "transitive",
+            ty = "bool",
+            default = false,
+            desc = "Follow links back through every earlier change."
+        )
     ),
     field(
         name = "successors",
         ty = "Vec<LineageLink>",
         desc = "Units that took this one over.",
-        arg(name = "transitive", ty = "bool", default = false, desc = "Follow links on through every later change.")
+        arg(
+            name = "transitive",
+            ty = "bool",
+            default = false,
+            desc = "Follow links on through every later change."
+        )
     )
 )]
 pub enum AdminUnit {
@@ -227,7 +285,12 @@ pub struct LineageLink {
     pub split_count: Option<i32>,
 }
 
-connection!(AdminUnitConnection, AdminUnitEdge, AdminUnit, "administrative units");
+connection!(
+    AdminUnitConnection,
+    AdminUnitEdge,
+    AdminUnit,
+    "administrative units"
+);
 connection!(CommuneConnection, CommuneEdge, Commune, "communes");
 
 pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
@@ -261,7 +324,11 @@ impl UnitNode {
         let mut current = self.clone();
         while let Some(parent) = current.parent(ctx).await? {
             if out.len() > 4 {
-                return Err(AppError::internal(format!("unit {} has a parent cycle", self.unit.id)).into());
+                return Err(AppError::internal(format!(
+                    "unit {} has a parent cycle",
+                    self.unit.id
+                ))
+                .into());
             }
             out.push(parent.clone());
             current = parent;
@@ -300,7 +367,11 @@ impl UnitNode {
                 .await?;
             let mut next = Vec::new();
             for id in &frontier {
-                for link in found.get(&(*id, direction)).map(|v| v.as_slice()).unwrap_or_default() {
+                for link in found
+                    .get(&(*id, direction))
+                    .map(|v| v.as_slice())
+                    .unwrap_or_default()
+                {
                     let other = match direction {
                         Direction::Successors => link.successor_id,
                         Direction::Predecessors => link.predecessor_id,
@@ -326,9 +397,9 @@ impl UnitNode {
         let units = loaders.unit.load_many(ids.iter().copied()).await?;
         let mut out = Vec::new();
         for (link, id) in links.iter().zip(ids) {
-            let unit = units
-                .get(&id)
-                .ok_or_else(|| AppError::internal(format!("lineage {} names missing unit {id}", link.id)))?;
+            let unit = units.get(&id).ok_or_else(|| {
+                AppError::internal(format!("lineage {} names missing unit {id}", link.id))
+            })?;
             out.push(LineageLink {
                 unit: AdminUnit::from_node(UnitNode::new(unit.clone(), link.effective_on)),
                 change: link.change.into(),
@@ -433,76 +504,96 @@ fn expect_level<T>(node: UnitNode, level: enums::AdminLevel, wrap: fn(UnitNode) 
     }
 }
 
-unit_object!(Province, "A province-level unit (Tỉnh, Thành phố trực thuộc Trung ương).", {
-    /// Its districts on the same day: none after 30 June 2025, when districts were abolished.
-    async fn districts(&self, ctx: &Context<'_>) -> Result<Vec<District>> {
-        Ok(self
-            .0
-            .children(ctx)
-            .await?
-            .into_iter()
-            .filter(|u| u.unit.level == enums::AdminLevel::District)
-            .map(District)
-            .collect())
+unit_object!(
+    Province,
+    "A province-level unit (Tỉnh, Thành phố trực thuộc Trung ương).",
+    {
+        /// Its districts on the same day: none after 30 June 2025, when districts were abolished.
+        async fn districts(&self, ctx: &Context<'_>) -> Result<Vec<District>> {
+            Ok(self
+                .0
+                .children(ctx)
+                .await?
+                .into_iter()
+                .filter(|u| u.unit.level == enums::AdminLevel::District)
+                .map(District)
+                .collect())
+        }
+        /// Its communes on the same day, whether under a district (before July 2025) or directly
+        /// under the province (after), in Vietnamese order.
+        async fn communes(
+            &self,
+            ctx: &Context<'_>,
+            #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
+            #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+            #[graphql(desc = "At most this many from the end.")] last: Option<i32>,
+            #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+        ) -> Result<CommuneConnection> {
+            let rows = loaders(ctx)?
+                .communes
+                .load_one((self.0.unit.id, self.0.as_of))
+                .await?
+                .unwrap_or_default();
+            let all: Vec<Commune> = rows
+                .iter()
+                .map(|u| Commune(UnitNode::new(Arc::new(u.clone()), self.0.as_of)))
+                .collect();
+            let args = PageArgs {
+                after,
+                before,
+                first,
+                last,
+            };
+            let page = pagination::paginate(&all, |c| c.0.key(), &args, max_page(ctx))?;
+            Ok(CommuneConnection { page })
+        }
     }
-    /// Its communes on the same day, whether under a district (before July 2025) or directly
-    /// under the province (after), in Vietnamese order.
-    async fn communes(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
-        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "At most this many from the end.")] last: Option<i32>,
-        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
-    ) -> Result<CommuneConnection> {
-        let rows = loaders(ctx)?
-            .communes
-            .load_one((self.0.unit.id, self.0.as_of))
-            .await?
-            .unwrap_or_default();
-        let all: Vec<Commune> = rows
-            .iter()
-            .map(|u| Commune(UnitNode::new(Arc::new(u.clone()), self.0.as_of)))
-            .collect();
-        let args = PageArgs { after, before, first, last };
-        let page = pagination::paginate(&all, |c| c.0.key(), &args, max_page(ctx))?;
-        Ok(CommuneConnection { page })
-    }
-});
+);
 
-unit_object!(District, "A district-level unit (Quận, Huyện, Thị xã, Thành phố thuộc tỉnh); districts ended on 30 June 2025.", {
-    /// The province it belongs to.
-    async fn province(&self, ctx: &Context<'_>) -> Result<Province> {
-        let parent = self
-            .0
-            .parent(ctx)
-            .await?
-            .ok_or_else(|| AppError::internal(format!("district {} has no parent", self.0.unit.id)))?;
-        expect_level(parent, enums::AdminLevel::Province, Province)
+unit_object!(
+    District,
+    "A district-level unit (Quận, Huyện, Thị xã, Thành phố thuộc tỉnh); districts ended on 30 June 2025.",
+    {
+        /// The province it belongs to.
+        async fn province(&self, ctx: &Context<'_>) -> Result<Province> {
+            let parent = self.0.parent(ctx).await?.ok_or_else(|| {
+                AppError::internal(format!("district {} has no parent", self.0.unit.id))
+            })?;
+            expect_level(parent, enums::AdminLevel::Province, Province)
+        }
+        /// Its communes on the same day, in Vietnamese order.
+        async fn communes(&self, ctx: &Context<'_>) -> Result<Vec<Commune>> {
+            Ok(self
+                .0
+                .children(ctx)
+                .await?
+                .into_iter()
+                .map(Commune)
+                .collect())
+        }
     }
-    /// Its communes on the same day, in Vietnamese order.
-    async fn communes(&self, ctx: &Context<'_>) -> Result<Vec<Commune>> {
-        Ok(self.0.children(ctx).await?.into_iter().map(Commune).collect())
-    }
-});
+);
 
-unit_object!(Commune, "A commune-level unit (Phường, Xã, Thị trấn, Đặc khu).", {
-    /// The district it belonged to; null after 30 June 2025.
-    async fn district(&self, ctx: &Context<'_>) -> Result<Option<District>> {
-        Ok(self
-            .0
-            .parent(ctx)
-            .await?
-            .filter(|p| p.unit.level == enums::AdminLevel::District)
-            .map(District))
+unit_object!(
+    Commune,
+    "A commune-level unit (Phường, Xã, Thị trấn, Đặc khu).",
+    {
+        /// The district it belonged to; null after 30 June 2025.
+        async fn district(&self, ctx: &Context<'_>) -> Result<Option<District>> {
+            Ok(self
+                .0
+                .parent(ctx)
+                .await?
+                .filter(|p| p.unit.level == enums::AdminLevel::District)
+                .map(District))
+        }
+        /// The province it belongs to, through its district or directly.
+        async fn province(&self, ctx: &Context<'_>) -> Result<Province> {
+            let ancestors = self.0.ancestors(ctx).await?;
+            let top = ancestors.into_iter().next().ok_or_else(|| {
+                AppError::internal(format!("commune {} has no parent", self.0.unit.id))
+            })?;
+            expect_level(top, enums::AdminLevel::Province, Province)
+        }
     }
-    /// The province it belongs to, through its district or directly.
-    async fn province(&self, ctx: &Context<'_>) -> Result<Province> {
-        let ancestors = self.0.ancestors(ctx).await?;
-        let top = ancestors
-            .into_iter()
-            .next()
-            .ok_or_else(|| AppError::internal(format!("commune {} has no parent", self.0.unit.id)))?;
-        expect_level(top, enums::AdminLevel::Province, Province)
-    }
-});
+);

@@ -101,7 +101,10 @@ fn validate(rows: &[UnitRow]) -> AppResult<()> {
             AdminLevel::Commune => 5,
         };
         if row.code.len() != expected || !row.code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(row.line, format!("code `{}` is not {expected} digits", row.code)));
+            return Err(bad(
+                row.line,
+                format!("code `{}` is not {expected} digits", row.code),
+            ));
         }
         if row.name.trim().is_empty() {
             return Err(bad(row.line, "empty name"));
@@ -119,7 +122,12 @@ fn validate(rows: &[UnitRow]) -> AppResult<()> {
             }
             (Some(p), level) => match seen.get(p.as_str()) {
                 Some(parent) if level_rank(parent.level) < level_rank(level) => {}
-                Some(_) => return Err(bad(row.line, format!("parent {p} is not above {}", row.code))),
+                Some(_) => {
+                    return Err(bad(
+                        row.line,
+                        format!("parent {p} is not above {}", row.code),
+                    ));
+                }
                 None => return Err(bad(row.line, format!("unknown parent {p}"))),
             },
         }
@@ -127,7 +135,11 @@ fn validate(rows: &[UnitRow]) -> AppResult<()> {
     Ok(())
 }
 
-fn new_row(row: &UnitRow, parent_id: Option<i64>, valid_from: Option<NaiveDate>) -> admin_unit::ActiveModel {
+fn new_row(
+    row: &UnitRow,
+    parent_id: Option<i64>,
+    valid_from: Option<NaiveDate>,
+) -> admin_unit::ActiveModel {
     let name = text::clean(&row.name);
     admin_unit::ActiveModel {
         code: Set(row.code.clone()),
@@ -170,10 +182,8 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
         .into_iter()
         .map(|u| (u.code.clone(), u))
         .collect();
-    if let (Some(d), Some(newer)) = (
-        valid_from,
-        open.values().filter_map(|u| u.valid_from).max(),
-    ) && newer > d
+    if let (Some(d), Some(newer)) = (valid_from, open.values().filter_map(|u| u.valid_from).max())
+        && newer > d
     {
         return Err(AppError::bad_input(
             "validFrom",
@@ -189,11 +199,19 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
     let mut ordered: Vec<&UnitRow> = rows.iter().collect();
     ordered.sort_by_key(|r| level_rank(r.level));
 
-    for level in [AdminLevel::Province, AdminLevel::District, AdminLevel::Commune] {
+    for level in [
+        AdminLevel::Province,
+        AdminLevel::District,
+        AdminLevel::Commune,
+    ] {
         let mut inserts = Vec::new();
         for row in ordered.iter().filter(|r| r.level == level) {
             let parent_id = match &row.parent_code {
-                Some(p) => Some(*current.get(p).ok_or_else(|| bad(row.line, format!("unknown parent {p}")))?),
+                Some(p) => Some(
+                    *current
+                        .get(p)
+                        .ok_or_else(|| bad(row.line, format!("unknown parent {p}")))?,
+                ),
                 None => None,
             };
             let name = text::clean(&row.name);
@@ -302,7 +320,10 @@ async fn upsert_links<C: ConnectionTrait>(
                 Lineage::update_many()
                     .col_expr(admin_unit_lineage::Column::Change, Expr::value(change))
                     .col_expr(admin_unit_lineage::Column::SplitCount, Expr::value(split))
-                    .col_expr(admin_unit_lineage::Column::EffectiveOn, Expr::value(effective_on))
+                    .col_expr(
+                        admin_unit_lineage::Column::EffectiveOn,
+                        Expr::value(effective_on),
+                    )
                     .filter(admin_unit_lineage::Column::Id.eq(link.id))
                     .exec(db)
                     .await?;
@@ -358,10 +379,16 @@ fn derived_kind(
     if succs.len() == 1 {
         return (LineageChange::MergedWhole, Some(1));
     }
-    let pure = succs
-        .iter()
-        .all(|s| preds_of.get(s).is_some_and(|p| p.len() == 1 && p.contains(&pred)));
-    let kind = if pure { LineageChange::Split } else { LineageChange::MergedPart };
+    let pure = succs.iter().all(|s| {
+        preds_of
+            .get(s)
+            .is_some_and(|p| p.len() == 1 && p.contains(&pred))
+    });
+    let kind = if pure {
+        LineageChange::Split
+    } else {
+        LineageChange::MergedPart
+    };
     (kind, Some(succs.len() as i32))
 }
 
@@ -373,7 +400,9 @@ pub async fn apply_lineage<C: ConnectionTrait>(
     rows: &[LineageRow],
     effective: NaiveDate,
 ) -> AppResult<LineageReport> {
-    let day_before = effective.checked_sub_days(Days::new(1)).unwrap_or(effective);
+    let day_before = effective
+        .checked_sub_days(Days::new(1))
+        .unwrap_or(effective);
     let old_codes: BTreeSet<&str> = rows.iter().map(|r| r.old_code.as_str()).collect();
     let new_codes: BTreeSet<&str> = rows.iter().map(|r| r.new_code.as_str()).collect();
     let old = units_on(db, &old_codes, day_before).await?;
@@ -383,9 +412,10 @@ pub async fn apply_lineage<C: ConnectionTrait>(
     for row in rows {
         match (old.get(&row.old_code), new.get(&row.new_code)) {
             (Some(o), Some(n)) => pairs.push((o.id, n.id, row.change, row.split_count)),
-            (None, _) => report
-                .skipped
-                .push((row.line, format!("no unit {} on {day_before}", row.old_code))),
+            (None, _) => report.skipped.push((
+                row.line,
+                format!("no unit {} on {day_before}", row.old_code),
+            )),
             (_, None) => report
                 .skipped
                 .push((row.line, format!("no unit {} on {effective}", row.new_code))),
@@ -422,14 +452,19 @@ pub async fn apply_lineage<C: ConnectionTrait>(
         (parent.level == AdminLevel::District).then_some(parent.id)
     };
 
-    let by_id: HashMap<i64, &admin_unit::Model> =
-        old.values().chain(new.values()).map(|u| (u.id, u)).collect();
+    let by_id: HashMap<i64, &admin_unit::Model> = old
+        .values()
+        .chain(new.values())
+        .map(|u| (u.id, u))
+        .collect();
     let mut district_succ: HashMap<i64, BTreeSet<i64>> = HashMap::new();
     let mut district_pred: HashMap<i64, BTreeSet<i64>> = HashMap::new();
     let mut province_succ: HashMap<i64, BTreeSet<i64>> = HashMap::new();
     let mut province_pred: HashMap<i64, BTreeSet<i64>> = HashMap::new();
     for (o, n, _, _) in &pairs {
-        let (Some(o), Some(n)) = (by_id.get(o), by_id.get(n)) else { continue };
+        let (Some(o), Some(n)) = (by_id.get(o), by_id.get(n)) else {
+            continue;
+        };
         if let Some(d) = district_of(o) {
             district_succ.entry(d).or_default().insert(n.id);
             district_pred.entry(n.id).or_default().insert(d);

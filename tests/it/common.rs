@@ -1,0 +1,105 @@
+//! Spawning the application on a database of its own.
+
+use api::{Application, Config};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+/// A fresh, migrated, empty database URL for one test.
+pub async fn fresh_database() -> String {
+    let name = format!("it_{}", uuid::Uuid::new_v4().simple());
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("TEST_DATABASE_URL reachable");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (base, _) = admin_url
+                .rsplit_once('/')
+                .expect("URL with a database name");
+            format!("{base}/{name}")
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("regional-platform-it");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.join(format!("{name}.db")).display()
+            )
+        }
+    }
+}
+
+/// A running server.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// Its pool.
+    pub db: DatabaseConnection,
+    /// An HTTP client.
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    /// A server on a fresh database with the demo area loaded.
+    pub async fn spawn() -> Self {
+        let app = Self::spawn_empty().await;
+        api::seed::seed_demo(&app.db)
+            .await
+            .expect("demo area loads");
+        app
+    }
+
+    /// A server on a fresh migrated database with no data.
+    pub async fn spawn_empty() -> Self {
+        let url = fresh_database().await;
+        let config = Config::for_database(&url).unwrap();
+        let app = Application::build(&config)
+            .await
+            .expect("application builds");
+        let addr = app.local_addr().unwrap();
+        let db = app.db().clone();
+        tokio::spawn(app.serve_until(std::future::pending()));
+        Self {
+            base: format!("http://{addr}"),
+            db,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// POSTs a query with `Accept: application/graphql-response+json`; returns the JSON body
+    /// after checking for 200.
+    pub async fn query(&self, query: &str) -> Value {
+        let res = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/graphql-response+json")
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "query {query}");
+        res.json().await.unwrap()
+    }
+
+    /// Like `query`, and asserts that there are no errors; returns `data`.
+    pub async fn data(&self, query: &str) -> Value {
+        let body = self.query(query).await;
+        assert!(body.get("errors").is_none(), "errors for {query}: {body}");
+        body["data"].clone()
+    }
+}
+
+/// The `code` fields of a list of objects.
+pub fn codes(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|v| v["code"].as_str().unwrap().to_string())
+        .collect()
+}
