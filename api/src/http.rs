@@ -177,14 +177,12 @@ pub fn negotiate(accept: Option<&str>) -> Option<MediaType> {
             }
         }
         for (i, ours) in [GRAPHQL_RESPONSE_JSON, APPLICATION_JSON].iter().enumerate() {
-            let (ty, sub) = ours.split_once('/').unwrap_or_default();
+            let ty = ours.split('/').next().unwrap_or_default();
             let specificity = if m.type_() == "*" && m.subtype() == "*" {
                 1
             } else if m.type_() == ty && m.subtype() == "*" {
                 2
-            } else if m.type_() == ty && m.subtype().as_str() == sub && m.suffix().is_none() {
-                3
-            } else if m.type_() == ty && m.essence_str() == *ours {
+            } else if m.essence_str() == *ours {
                 3
             } else {
                 0

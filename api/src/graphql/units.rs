@@ -131,6 +131,8 @@ pub struct District(pub UnitNode);
 pub struct Commune(pub UnitNode);
 
 /// An administrative unit at any level: one version of it, valid from `validFrom` to `validTo`.
+// The interface's `field(...)` lists repeat `ty = …` by design of the derive.
+#[allow(clippy::duplicated_attributes)]
 #[derive(Interface, Clone, Debug)]
 #[graphql(
     field(
