@@ -42,13 +42,14 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     db: DatabaseConnection,
+    statements: db::StatementCounter,
 }
 
 impl Application {
     /// Connects, migrates (if configured to), seeds the demo area on the default embedded
     /// database, and binds the address (port 0: any free port).
     pub async fn build(config: &Config) -> Result<Self, StartError> {
-        let conn = db::connect(&config.database_url)
+        let (conn, statements) = db::connect_counted(&config.database_url)
             .await
             .map_err(|e| StartError::Database(e.to_string()))?;
         if config.auto_migrate {
@@ -84,6 +85,7 @@ impl Application {
             listener,
             router,
             db: conn,
+            statements,
         })
     }
 
@@ -95,6 +97,11 @@ impl Application {
     /// The pool, for tools and tests.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The counter of statements run through the pool.
+    pub fn statements(&self) -> db::StatementCounter {
+        self.statements.clone()
     }
 
     /// Serves until `shutdown` completes, then drains in-flight requests.

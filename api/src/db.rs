@@ -7,7 +7,44 @@ use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Statements above this duration are logged (their SQL, never their values).
+const SLOW_STATEMENT: Duration = Duration::from_millis(250);
+
+/// Counts the statements a pool has run: tests use it to prove that relations are batched.
+#[derive(Clone, Debug, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    /// Statements run so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Opens a pool (see [`connect`]) that counts its statements and logs slow ones.
+pub async fn connect_counted(
+    url: &DatabaseUrl,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    let mut conn = connect(url).await?;
+    let counter = StatementCounter::default();
+    let inner = counter.0.clone();
+    conn.set_metric_callback(move |info| {
+        inner.fetch_add(1, Ordering::Relaxed);
+        if info.elapsed > SLOW_STATEMENT {
+            tracing::warn!(
+                elapsed_ms = info.elapsed.as_millis() as u64,
+                sql = %info.statement.sql,
+                failed = info.failed,
+                "slow statement"
+            );
+        }
+    });
+    Ok((conn, counter))
+}
 
 /// Opens a pool. SQLite files are created (with their directory) if missing and run in WAL mode
 /// with a busy timeout, so that concurrent writers wait instead of failing; an in-memory SQLite

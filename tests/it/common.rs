@@ -42,6 +42,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// An HTTP client.
     pub http: reqwest::Client,
+    /// Statements run by the server's pool.
+    pub statements: api::db::StatementCounter,
 }
 
 impl TestApp {
@@ -63,11 +65,13 @@ impl TestApp {
             .expect("application builds");
         let addr = app.local_addr().unwrap();
         let db = app.db().clone();
+        let statements = app.statements();
         tokio::spawn(app.serve_until(std::future::pending()));
         Self {
             base: format!("http://{addr}"),
             db,
             http: reqwest::Client::new(),
+            statements,
         }
     }
 
@@ -85,6 +89,13 @@ impl TestApp {
             .unwrap();
         assert_eq!(res.status(), 200, "query {query}");
         res.json().await.unwrap()
+    }
+
+    /// Runs a query and returns its data with the number of SQL statements it took.
+    pub async fn counted(&self, query: &str) -> (Value, u64) {
+        let before = self.statements.get();
+        let data = self.data(query).await;
+        (data, self.statements.get() - before)
     }
 
     /// Like `query`, and asserts that there are no errors; returns `data`.

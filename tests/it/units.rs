@@ -228,3 +228,39 @@ async fn seeding_twice_writes_nothing() {
     let again = api::seed::seed_demo(&app.db).await.unwrap();
     assert_eq!(again, api::seed::SeedOutcome::AlreadyPresent);
 }
+
+#[tokio::test]
+async fn nested_relations_are_batched() {
+    let app = TestApp::spawn().await;
+    // Every province, its districts, their communes, each commune's parent, ancestors and
+    // successors: the number of statements must not grow with the number of units.
+    let deep = r#"{ provinces(asOf: "2024-06-01") { code districts { code province { code }
+        communes { code parent { code } ancestors { code } successors(transitive: true) { unit { code parent { code } } } } } } }"#;
+    let (data, statements) = app.counted(deep).await;
+    let communes: usize = data["provinces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["districts"].as_array().unwrap())
+        .map(|d| d["communes"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(communes, 70);
+    // provinces, children, units by id (parents, grandparents, successors), lineage (two
+    // rounds), successors' parents: a fixed handful, not one per unit.
+    eprintln!("nested query: {statements} statements for {communes} communes");
+    assert!(
+        statements <= 10,
+        "{statements} statements for {communes} communes"
+    );
+
+    let (_, one_province) = app
+        .counted(r#"{ province(code: "79", asOf: "2024-06-01") { districts { communes { code parent { code } successors { unit { code } } } } } }"#)
+        .await;
+    let (_, all_provinces) = app
+        .counted(r#"{ provinces(asOf: "2024-06-01") { districts { communes { code parent { code } successors { unit { code } } } } } }"#)
+        .await;
+    assert_eq!(
+        one_province, all_provinces,
+        "the count does not depend on the number of provinces"
+    );
+}
