@@ -25,11 +25,11 @@ pub struct Cli {
 pub enum Command {
     /// Serve the GraphQL API (the default).
     Serve,
-    /// Apply, revert or list schema migrations.
+    /// Apply (the default), revert or list schema migrations.
     Migrate {
-        /// Direction.
+        /// What to do; `up` when omitted.
         #[command(subcommand)]
-        action: MigrateAction,
+        action: Option<MigrateAction>,
     },
     /// Load the demo area into an empty database (any backend).
     SeedDemo,
@@ -107,7 +107,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let conn = db::connect(&config.database_url)
                 .await
                 .map_err(|e| format!("database: {e}"))?;
-            let result = match action {
+            let result = match action.unwrap_or(MigrateAction::Up) {
                 MigrateAction::Up => Migrator::up(&conn, None).await,
                 MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await,
                 MigrateAction::Status => {

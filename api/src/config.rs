@@ -81,24 +81,40 @@ impl DatabaseUrl {
 }
 
 impl fmt::Display for DatabaseUrl {
+    /// The URL with the password of its user part and any `password=` parameter masked.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (base, query) = match self.0.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (self.0.as_str(), None),
+        };
         // scheme://user:password@host/db → scheme://user:***@host/db
-        match (self.0.find("://"), self.0.rfind('@')) {
+        match (base.find("://"), base.rfind('@')) {
             (Some(start), Some(at)) if at > start => {
-                let credentials = &self.0[start + 3..at];
+                let credentials = &base[start + 3..at];
                 match credentials.find(':') {
                     Some(colon) => write!(
                         f,
                         "{}{}:***{}",
-                        &self.0[..start + 3],
+                        &base[..start + 3],
                         &credentials[..colon],
-                        &self.0[at..]
-                    ),
-                    None => f.write_str(&self.0),
+                        &base[at..]
+                    )?,
+                    None => f.write_str(base)?,
                 }
             }
-            _ => f.write_str(&self.0),
+            _ => f.write_str(base)?,
         }
+        if let Some(query) = query {
+            let masked: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            write!(f, "?{}", masked.join("&"))?;
+        }
+        Ok(())
     }
 }
 
@@ -137,14 +153,39 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// A setting as the file or the environment gives it: text, a number or a boolean (the file may
+/// say `max_page_size = 500` or `auto_migrate = true`); validated as text below.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Text(String),
+    Integer(i64),
+    Bool(bool),
+}
+
+fn scalar<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<Scalar>::deserialize(d)?.map(|v| match v {
+        Scalar::Text(s) => s,
+        Scalar::Integer(i) => i.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+    }))
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct Raw {
+    #[serde(default, deserialize_with = "scalar")]
     database_url: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
     bind_addr: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
     app_profile: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
     log_format: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
     log_level: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
     max_page_size: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
     auto_migrate: Option<String>,
 }
 
@@ -174,12 +215,14 @@ impl Config {
         }
         // Values are taken as strings and validated below, so that every message names the
         // setting and says what was expected.
-        let env = std::env::vars()
-            .filter(|(k, _)| SETTINGS.contains(&k.as_str()))
-            .map(|(k, v)| (k.to_lowercase(), v))
-            .collect::<Vec<_>>();
-        for (key, value) in env {
-            figment = figment.merge((key, value));
+        for setting in SETTINGS {
+            match std::env::var(setting) {
+                Ok(value) => figment = figment.merge((setting.to_lowercase(), value)),
+                Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(err(setting, "the value is not valid UTF-8"));
+                }
+            }
         }
         let raw: Raw = figment.extract().map_err(|e| {
             let setting = e
@@ -311,5 +354,25 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/platform").unwrap();
         assert_eq!(url.to_string(), "postgres://app:***@db:5432/platform");
         assert!(!format!("{url:?}").contains("s3cret"));
+        let url =
+            DatabaseUrl::parse("postgres://db/platform?user=app&password=s3cret&sslmode=require")
+                .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://db/platform?user=app&password=***&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn file_values_may_be_numbers_and_booleans() {
+        let raw: Raw = figment::Figment::new()
+            .merge(figment::providers::Toml::string(
+                "max_page_size = 200\nauto_migrate = false\n",
+            ))
+            .extract()
+            .unwrap();
+        let c = Config::from_raw(raw).unwrap();
+        assert_eq!(c.max_page_size, 200);
+        assert!(!c.auto_migrate);
     }
 }

@@ -165,6 +165,10 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(text(AdminUnit::SearchKey))
             .col(text(AdminUnit::SortKey))
             .col(ts(AdminUnit::CreatedAt))
+            .check((
+                Alias::new("ck_admin_unit_validity"),
+                Expr::cust("valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from"),
+            ))
             .foreign_key(&mut fk(
                 (AdminUnit::Table, AdminUnit::ParentId),
                 (AdminUnit::Table, AdminUnit::Id),
@@ -211,6 +215,10 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(fk_col_null(Agency::SuccessorId))
             .col(text(Agency::SearchKey))
             .col(ts(Agency::CreatedAt))
+            .check((
+                Alias::new("ck_agency_validity"),
+                Expr::cust("valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from"),
+            ))
             .foreign_key(&mut fk(
                 (Agency::Table, Agency::AdminUnitId),
                 (AdminUnit::Table, AdminUnit::Id),

@@ -58,8 +58,14 @@ impl TestApp {
 
     /// A server on a fresh migrated database with no data.
     pub async fn spawn_empty() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A server on a fresh migrated database with no data, its configuration adjusted.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let url = fresh_database().await;
-        let config = Config::for_database(&url).unwrap();
+        let mut config = Config::for_database(&url).unwrap();
+        adjust(&mut config);
         let app = Application::build(&config)
             .await
             .expect("application builds");

@@ -328,3 +328,73 @@ async fn graphiql_and_health() {
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["status"], "ok");
 }
+
+#[tokio::test]
+async fn no_graphiql_in_prod() {
+    let app = TestApp::spawn_with(|c| c.profile = api::Profile::Prod).await;
+    let res = app
+        .http
+        .get(format!("{}/graphql", app.base))
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), 200);
+    assert!(!media(&res).starts_with("text/html"));
+}
+
+#[tokio::test]
+async fn internal_errors_show_a_generic_message_and_the_request_id() {
+    let app = TestApp::spawn().await;
+    // Break the database under the running server.
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared("DROP TABLE admin_unit_lineage")
+        .await
+        .unwrap();
+    let res = app
+        .http
+        .post(format!("{}/graphql", app.base))
+        .header(CONTENT_TYPE, JSON)
+        .header("x-request-id", "broken-1")
+        .body(body(
+            r#"{ province(code: "87", asOf: "2024-06-01") { code successors { change } } }"#,
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let e = &v["errors"][0];
+    assert_eq!(e["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+    assert_eq!(e["extensions"]["requestId"], "broken-1");
+    assert_eq!(e["message"], "internal server error");
+    assert!(
+        !text.contains("admin_unit_lineage"),
+        "the cause leaked: {text}"
+    );
+    assert_eq!(e["path"], json!(["province", "successors"]));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_an_error_body() {
+    let app = TestApp::spawn_empty().await;
+    let huge = format!(
+        r#"{{"query":"{{ __typename }}","extensions":{{"pad":"{}"}}}}"#,
+        "x".repeat(9 * 1024 * 1024)
+    );
+    let res = app
+        .http
+        .post(format!("{}/graphql", app.base))
+        .header(CONTENT_TYPE, JSON)
+        .header("x-request-id", "big-1")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE");
+    assert_eq!(v["errors"][0]["extensions"]["requestId"], "big-1");
+}

@@ -5,6 +5,7 @@
 mod cli;
 mod common;
 mod http_spec;
+mod import;
 mod migrations;
 mod schema;
 mod units;

@@ -127,10 +127,18 @@ impl Loaders {
     /// Fresh loaders for one request: their caches die with it.
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
-            unit: DataLoader::new(UnitById(db.clone()), tokio::spawn),
-            children: DataLoader::new(ChildrenOf(db.clone()), tokio::spawn),
-            communes: DataLoader::new(CommunesOfProvince(db.clone()), tokio::spawn),
-            lineage: DataLoader::new(LineageOf(db.clone()), tokio::spawn),
+            unit: DataLoader::new(UnitById(db.clone()), spawn_in_span),
+            children: DataLoader::new(ChildrenOf(db.clone()), spawn_in_span),
+            communes: DataLoader::new(CommunesOfProvince(db.clone()), spawn_in_span),
+            lineage: DataLoader::new(LineageOf(db.clone()), spawn_in_span),
         }
     }
+}
+
+/// Runs a batch in the span of the request that triggered it, so that its log lines (a slow
+/// statement, an error) carry the request id.
+fn spawn_in_span(
+    batch: futures_util::future::BoxFuture<'static, ()>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(tracing::Instrument::in_current_span(batch))
 }

@@ -15,7 +15,8 @@ use entity::admin_unit_lineage::{self, Entity as Lineage};
 use entity::enums::{AdminLevel, LineageChange};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -182,14 +183,25 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
         .into_iter()
         .map(|u| (u.code.clone(), u))
         .collect();
-    if let (Some(d), Some(newer)) = (valid_from, open.values().filter_map(|u| u.valid_from).max())
-        && newer > d
-    {
-        return Err(AppError::bad_input(
-            "validFrom",
-            format!("a list valid from {newer} is already loaded; lists load oldest first"),
-        ));
+    // Lists load oldest first: nothing may start after this date, nor end on or after it (a
+    // later list was applied). The same date again is a correction of that list.
+    if let Some(d) = valid_from {
+        let later = AdminUnit::find()
+            .filter(
+                Condition::any()
+                    .add(Column::ValidFrom.gt(d))
+                    .add(Column::ValidTo.gte(d)),
+            )
+            .count(db)
+            .await?;
+        if later > 0 {
+            return Err(AppError::bad_input(
+                "validFrom",
+                format!("a list later than {d} is already loaded; lists load oldest first"),
+            ));
+        }
     }
+    let code_of: HashMap<i64, &str> = open.values().map(|u| (u.id, u.code.as_str())).collect();
 
     let mut report = SnapshotReport::default();
     // code → id of the row open after this list, filled level by level for parent lookups.
@@ -226,13 +238,28 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
                     report.continued += 1;
                     current.insert(row.code.clone(), old.id);
                 }
+                // A correction of a list applied on the same date: the version opened then is
+                // replaced in place (closing it would leave an empty, inverted validity).
+                Some(old) if valid_from.is_some() && old.valid_from == valid_from => {
+                    let mut fix: admin_unit::ActiveModel = new_row(row, parent_id, valid_from);
+                    fix.id = Set(old.id);
+                    fix.created_at = Set(old.created_at);
+                    AdminUnit::update(fix).exec(db).await?;
+                    report.opened += 1;
+                    current.insert(row.code.clone(), old.id);
+                }
                 Some(old) => {
+                    let old_parent_code = old.parent_id.and_then(|p| code_of.get(&p).copied());
                     let change = if old.name != name {
                         LineageChange::Renamed
                     } else if old.kind != kind || old.level != row.level {
                         LineageChange::Retyped
-                    } else {
+                    } else if old_parent_code != row.parent_code.as_deref() {
                         LineageChange::Reparented
+                    } else {
+                        // Only the parent's version changed (it was renamed or retyped): the
+                        // unit itself, and its area, did not.
+                        LineageChange::Unchanged
                     };
                     to_close.push(old.id);
                     links.push((row.code.clone(), change));
@@ -259,15 +286,22 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
         }
     }
 
-    // Units absent from the list are closed.
+    // Units absent from the list are closed; one opened by the same list date is removed.
     let listed: HashSet<&str> = rows.iter().map(|r| r.code.as_str()).collect();
-    let absent: Vec<i64> = open
+    let (opened_today, absent): (Vec<&admin_unit::Model>, Vec<&admin_unit::Model>) = open
         .values()
         .filter(|u| !listed.contains(u.code.as_str()))
-        .map(|u| u.id)
-        .collect();
+        .partition(|u| valid_from.is_some() && u.valid_from == valid_from);
+    let absent: Vec<i64> = absent.iter().map(|u| u.id).collect();
     close(db, &absent, day_before).await?;
     report.closed += absent.len();
+    for chunk in opened_today.chunks(CHUNK) {
+        AdminUnit::delete_many()
+            .filter(Column::Id.is_in(chunk.iter().map(|u| u.id)))
+            .exec(db)
+            .await?;
+    }
+    report.closed += opened_today.len();
 
     let mut pairs = Vec::new();
     for (code, change) in links {
@@ -411,6 +445,8 @@ pub async fn apply_lineage<C: ConnectionTrait>(
     let mut pairs = Vec::new();
     for row in rows {
         match (old.get(&row.old_code), new.get(&row.new_code)) {
+            // A unit whose row continues across the date needs no link to itself.
+            (Some(o), Some(n)) if o.id == n.id => report.unchanged += 1,
             (Some(o), Some(n)) => pairs.push((o.id, n.id, row.change, row.split_count)),
             (None, _) => report.skipped.push((
                 row.line,
@@ -465,6 +501,9 @@ pub async fn apply_lineage<C: ConnectionTrait>(
         let (Some(o), Some(n)) = (by_id.get(o), by_id.get(n)) else {
             continue;
         };
+        if o.id == n.id {
+            continue;
+        }
         if let Some(d) = district_of(o) {
             district_succ.entry(d).or_default().insert(n.id);
             district_pred.entry(n.id).or_default().insert(d);
@@ -486,7 +525,8 @@ pub async fn apply_lineage<C: ConnectionTrait>(
         derived.extend(succs.iter().map(|s| (*pred, *s, kind, split)));
     }
     derived.sort_by_key(|p| (p.0, p.1));
-    let (w, u) = upsert_links(db, &derived, effective, true).await?;
+    // A derived link never replaces a stored one (a code continuation, or a mapping row).
+    let (w, u) = upsert_links(db, &derived, effective, false).await?;
     report.written += w;
     report.unchanged += u;
     Ok(report)
