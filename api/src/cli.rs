@@ -2,6 +2,7 @@
 
 use crate::app::{self, Application};
 use crate::config::Config;
+use crate::services::plan_import::{self, ImportOutcome};
 use crate::{db, graphql, seed, telemetry};
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
@@ -33,8 +34,25 @@ pub enum Command {
     },
     /// Load the demo area into an empty database (any backend).
     SeedDemo,
+    /// Import data files.
+    Import {
+        /// What to import.
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+/// Kinds of import.
+#[derive(Subcommand, Debug)]
+pub enum ImportWhat {
+    /// Plan files (docs/plan-files.md): each file all or nothing; re-importing changes nothing.
+    Plan {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 /// Migration actions.
@@ -86,6 +104,30 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A pool on a database whose schema is current: migrated here when `AUTO_MIGRATE` is on (the
+/// default for SQLite), else refused while migrations are pending.
+async fn connect_migrated(config: &Config) -> Result<sea_orm::DatabaseConnection, String> {
+    let conn = db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    if config.auto_migrate {
+        db::migrate_up(&conn)
+            .await
+            .map_err(|e| format!("migration failed: {e}"))?;
+    } else {
+        let pending = db::pending_migrations(&conn)
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+        if !pending.is_empty() {
+            return Err(format!(
+                "database: {} migration(s) pending; run `platform migrate up` first",
+                pending.len()
+            ));
+        }
+    }
+    Ok(conn)
+}
+
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Serve => {
@@ -123,9 +165,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             result.map_err(|e| format!("migration failed: {e}"))
         }
         Command::SeedDemo => {
-            let conn = db::connect(&config.database_url)
-                .await
-                .map_err(|e| format!("database: {e}"))?;
+            let conn = connect_migrated(&config).await?;
             match seed::seed_demo(&conn)
                 .await
                 .map_err(|e| format!("seed: {}", e.detail()))?
@@ -138,6 +178,56 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 }
             }
             Ok(())
+        }
+        Command::Import {
+            what: ImportWhat::Plan { files },
+        } => {
+            let conn = connect_migrated(&config).await?;
+            let mut failed = 0;
+            for file in &files {
+                let name = file.display();
+                let content = match std::fs::read_to_string(file) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("{name}: {e}");
+                        failed += 1;
+                        continue;
+                    }
+                };
+                match plan_import::import_plan_file(&conn, &content).await {
+                    Ok(r) => {
+                        let what = match r.outcome {
+                            ImportOutcome::Created => "created",
+                            ImportOutcome::Updated => "updated",
+                            ImportOutcome::Unchanged => "unchanged",
+                        };
+                        if r.outcome == ImportOutcome::Unchanged {
+                            println!("{name}: unchanged {}; nothing written", r.plan_key);
+                        } else {
+                            println!(
+                                "{name}: {what} {} ({} targets, {} assignments, {} reporting duties, {} agencies)",
+                                r.plan_key,
+                                r.targets,
+                                r.assignments,
+                                r.reporting_duties,
+                                r.agencies
+                            );
+                        }
+                        for w in r.warnings {
+                            println!("{name}: warning: {w}");
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("{name}: {}; nothing written", e.detail());
+                        failed += 1;
+                    }
+                }
+            }
+            if failed > 0 {
+                Err(format!("{failed} of {} file(s) not imported", files.len()))
+            } else {
+                Ok(())
+            }
         }
         Command::Schema => Ok(()),
     }

@@ -6,6 +6,7 @@
 
 use crate::db;
 use crate::error::{AppError, AppResult};
+use crate::services::plan_import;
 use crate::services::unit_import::{self, LineageRow, UnitRow};
 use chrono::NaiveDate;
 use entity::admin_unit::Entity as AdminUnit;
@@ -16,6 +17,31 @@ use serde::Deserialize;
 const UNITS_2024: &str = include_str!("../data/demo/units-2024.csv");
 const UNITS_2025_07: &str = include_str!("../data/demo/units-2025-07-01.csv");
 const LINEAGE_2025_07: &str = include_str!("../data/demo/lineage-2025-07-01.csv");
+
+/// The five documents (api/data/plans/), in an order where every plan a file links to by key
+/// is declared before or in that file.
+pub const DEMO_PLANS: &[(&str, &str)] = &[
+    (
+        "tan-phu-51-2022.toml",
+        include_str!("../data/plans/tan-phu-51-2022.toml"),
+    ),
+    (
+        "ha-noi-31-nq-2023.toml",
+        include_str!("../data/plans/ha-noi-31-nq-2023.toml"),
+    ),
+    (
+        "hcm-directive-2024.toml",
+        include_str!("../data/plans/hcm-directive-2024.toml"),
+    ),
+    (
+        "thap-muoi-230-2024.toml",
+        include_str!("../data/plans/thap-muoi-230-2024.toml"),
+    ),
+    (
+        "hoc-mon-ct12-2024.toml",
+        include_str!("../data/plans/hoc-mon-ct12-2024.toml"),
+    ),
+];
 
 /// The day the two-level system took effect.
 pub const REFORM_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 7, 1) {
@@ -108,7 +134,7 @@ pub fn parse_lineage(file: &str, data: &str) -> AppResult<Vec<LineageRow>> {
     Ok(rows)
 }
 
-/// What seeding did.
+/// What seeding units did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SeedOutcome {
     /// The demo area was loaded: units opened, lineage links written.
@@ -122,8 +148,20 @@ pub enum SeedOutcome {
     AlreadyPresent,
 }
 
-/// Loads the demo area unless units are already present, in one transaction.
+/// Loads the demo area's units unless units are already present (one transaction), then
+/// imports the five documents (one transaction each; an unchanged file writes nothing).
 pub async fn seed_demo(db: &DatabaseConnection) -> AppResult<SeedOutcome> {
+    let outcome = seed_units(db).await?;
+    for (name, content) in DEMO_PLANS {
+        plan_import::import_plan_file(db, content)
+            .await
+            .map_err(|e| AppError::internal(format!("demo plan {name}: {}", e.detail())))?;
+    }
+    Ok(outcome)
+}
+
+/// Loads the demo area's units unless units are already present, in one transaction.
+pub async fn seed_units(db: &DatabaseConnection) -> AppResult<SeedOutcome> {
     let first = parse_units("units-2024.csv", UNITS_2024)?;
     let reform = parse_units("units-2025-07-01.csv", UNITS_2025_07)?;
     let lineage = parse_lineage("lineage-2025-07-01.csv", LINEAGE_2025_07)?;

@@ -23,6 +23,8 @@ pub struct Model {
     pub successor_id: Option<i64>,
     pub search_key: String,
     pub created_at: DateTimeUtc,
+    /// Stable key from plan files (`79.ubnd`).
+    pub code: Option<String>,
 }
 
 /// Relations are followed through explicit batched queries, not joins.

@@ -24,6 +24,8 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The heading the task sits under in its document.
+    pub group_title: Option<String>,
 }
 
 /// Relations are followed through explicit batched queries, not joins.

@@ -30,6 +30,10 @@ pub struct Model {
     pub search_key: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Stable key from plan files.
+    pub code: Option<String>,
+    /// Hash of the plan file last imported for this plan.
+    pub source_hash: Option<String>,
 }
 
 /// Relations are followed through explicit batched queries, not joins.

@@ -7,5 +7,6 @@ mod common;
 mod http_spec;
 mod import;
 mod migrations;
+mod plans;
 mod schema;
 mod units;

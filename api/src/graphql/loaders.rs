@@ -5,7 +5,7 @@ use crate::services::units::{self, Direction};
 use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::NaiveDate;
 use entity::{admin_unit, admin_unit_lineage};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -111,6 +111,87 @@ impl Loader<(i64, Direction)> for LineageOf {
     }
 }
 
+/// A grouping key: a row's foreign key, which may be absent.
+pub trait GroupKey {
+    /// The key, if any.
+    fn group_key(&self) -> Option<i64>;
+}
+impl GroupKey for i64 {
+    fn group_key(&self) -> Option<i64> {
+        Some(*self)
+    }
+}
+impl GroupKey for Option<i64> {
+    fn group_key(&self) -> Option<i64> {
+        *self
+    }
+}
+
+/// Declares a loader of rows by primary key.
+macro_rules! by_id_loader {
+    ($(#[$m:meta])* $name:ident, $entity:ident) => {
+        $(#[$m])*
+        pub struct $name(pub DatabaseConnection);
+        impl Loader<i64> for $name {
+            type Value = Arc<entity::$entity::Model>;
+            type Error = AppError;
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
+                Ok(entity::$entity::Entity::find()
+                    .filter(entity::$entity::Column::Id.is_in(keys.iter().copied()))
+                    .all(&self.0)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.id, Arc::new(r)))
+                    .collect())
+            }
+        }
+    };
+}
+
+/// Declares a loader of the rows that share a foreign key, in a fixed order.
+macro_rules! group_loader {
+    ($(#[$m:meta])* $name:ident, $entity:ident, $col:ident, $field:ident, [$($order:ident),*]) => {
+        $(#[$m])*
+        pub struct $name(pub DatabaseConnection);
+        impl Loader<i64> for $name {
+            type Value = List<entity::$entity::Model>;
+            type Error = AppError;
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
+                let rows = entity::$entity::Entity::find()
+                    .filter(entity::$entity::Column::$col.is_in(keys.iter().copied()))
+                    $(.order_by_asc(entity::$entity::Column::$order))*
+                    .all(&self.0)
+                    .await?;
+                let mut out: HashMap<i64, Vec<entity::$entity::Model>> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for row in rows {
+                    if let Some(list) = row.$field.group_key().and_then(|k| out.get_mut(&k)) {
+                        list.push(row);
+                    }
+                }
+                Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+            }
+        }
+    };
+}
+
+by_id_loader!(/** Plans by id. */ PlanById, plan);
+by_id_loader!(/** Agencies by id. */ AgencyById, agency);
+by_id_loader!(/** Indicators by id. */ IndicatorById, indicator);
+by_id_loader!(/** Targets by id. */ TargetById, target);
+by_id_loader!(/** Assignments by id. */ AssignmentById, assignment);
+by_id_loader!(/** Reporting duties by id. */ DutyById, reporting_duty);
+group_loader!(/** Targets of plans, in document order. */ TargetsOfPlan, target, PlanId, plan_id, [Position, Id]);
+group_loader!(/** Assignments of plans, in document order. */ AssignmentsOfPlan, assignment, PlanId, plan_id, [Position, Id]);
+group_loader!(/** Legal bases of plans. */ BasesOfPlan, plan_basis, PlanId, plan_id, [Position, Id]);
+group_loader!(/** Addressees of plans. */ AddresseesOfPlan, plan_addressee, PlanId, plan_id, [AgencyId]);
+group_loader!(/** Plans implementing plans. */ ImplementingPlans, plan, ParentPlanId, parent_plan_id, [IssuedOn, Id]);
+group_loader!(/** Reporting duties of plans. */ DutiesOfPlan, reporting_duty, PlanId, plan_id, [DueOn, Id]);
+group_loader!(/** Coordinating agencies of assignments. */ CoordinatorsOf, assignment_coordinator, AssignmentId, assignment_id, [AgencyId]);
+group_loader!(/** Targets linked to assignments. */ TargetLinksOf, assignment_target, AssignmentId, assignment_id, [TargetId]);
+group_loader!(/** Progress reports on assignments. */ ReportsOfAssignment, progress_report, AssignmentId, assignment_id, [ReportedAt, Id]);
+group_loader!(/** Progress reports for reporting duties. */ ReportsOfDuty, progress_report, ReportingDutyId, reporting_duty_id, [ReportedAt, Id]);
+
 /// The loaders of one request.
 pub struct Loaders {
     /// Units by id.
@@ -121,6 +202,38 @@ pub struct Loaders {
     pub communes: DataLoader<CommunesOfProvince>,
     /// Lineage by unit and direction.
     pub lineage: DataLoader<LineageOf>,
+    /// Plans by id.
+    pub plan: DataLoader<PlanById>,
+    /// Agencies by id.
+    pub agency: DataLoader<AgencyById>,
+    /// Indicators by id.
+    pub indicator: DataLoader<IndicatorById>,
+    /// Targets by id.
+    pub target: DataLoader<TargetById>,
+    /// Assignments by id.
+    pub assignment: DataLoader<AssignmentById>,
+    /// Reporting duties by id.
+    pub duty: DataLoader<DutyById>,
+    /// Targets by plan.
+    pub targets_of_plan: DataLoader<TargetsOfPlan>,
+    /// Assignments by plan.
+    pub assignments_of_plan: DataLoader<AssignmentsOfPlan>,
+    /// Bases by plan.
+    pub bases_of_plan: DataLoader<BasesOfPlan>,
+    /// Addressees by plan.
+    pub addressees_of_plan: DataLoader<AddresseesOfPlan>,
+    /// Implementing plans by parent plan.
+    pub implementing: DataLoader<ImplementingPlans>,
+    /// Reporting duties by plan.
+    pub duties_of_plan: DataLoader<DutiesOfPlan>,
+    /// Coordinators by assignment.
+    pub coordinators: DataLoader<CoordinatorsOf>,
+    /// Target links by assignment.
+    pub target_links: DataLoader<TargetLinksOf>,
+    /// Reports by assignment.
+    pub reports_of_assignment: DataLoader<ReportsOfAssignment>,
+    /// Reports by duty.
+    pub reports_of_duty: DataLoader<ReportsOfDuty>,
 }
 
 impl Loaders {
@@ -131,6 +244,22 @@ impl Loaders {
             children: DataLoader::new(ChildrenOf(db.clone()), spawn_in_span),
             communes: DataLoader::new(CommunesOfProvince(db.clone()), spawn_in_span),
             lineage: DataLoader::new(LineageOf(db.clone()), spawn_in_span),
+            plan: DataLoader::new(PlanById(db.clone()), spawn_in_span),
+            agency: DataLoader::new(AgencyById(db.clone()), spawn_in_span),
+            indicator: DataLoader::new(IndicatorById(db.clone()), spawn_in_span),
+            target: DataLoader::new(TargetById(db.clone()), spawn_in_span),
+            assignment: DataLoader::new(AssignmentById(db.clone()), spawn_in_span),
+            duty: DataLoader::new(DutyById(db.clone()), spawn_in_span),
+            targets_of_plan: DataLoader::new(TargetsOfPlan(db.clone()), spawn_in_span),
+            assignments_of_plan: DataLoader::new(AssignmentsOfPlan(db.clone()), spawn_in_span),
+            bases_of_plan: DataLoader::new(BasesOfPlan(db.clone()), spawn_in_span),
+            addressees_of_plan: DataLoader::new(AddresseesOfPlan(db.clone()), spawn_in_span),
+            implementing: DataLoader::new(ImplementingPlans(db.clone()), spawn_in_span),
+            duties_of_plan: DataLoader::new(DutiesOfPlan(db.clone()), spawn_in_span),
+            coordinators: DataLoader::new(CoordinatorsOf(db.clone()), spawn_in_span),
+            target_links: DataLoader::new(TargetLinksOf(db.clone()), spawn_in_span),
+            reports_of_assignment: DataLoader::new(ReportsOfAssignment(db.clone()), spawn_in_span),
+            reports_of_duty: DataLoader::new(ReportsOfDuty(db.clone()), spawn_in_span),
         }
     }
 }

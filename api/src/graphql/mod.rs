@@ -2,6 +2,7 @@
 
 pub mod loaders;
 pub mod pagination;
+pub mod plans;
 pub mod query;
 pub mod scalars;
 pub mod units;

@@ -1,11 +1,17 @@
 //! The query root.
 
-use super::scalars::Date;
-use super::units::{
-    AdminLevel, AdminUnit, Commune, District, Node, Province, UnitNode, decode_global_id, loaders,
+use super::pagination::{self, PageArgs};
+use super::plans::{
+    Agency, AgencyConnection, Assignment, Indicator, IndicatorConnection, IndicatorFilter, Plan,
+    PlanConnection, PlanFilter, ReportingDuty, Target,
 };
+use super::scalars::Date;
+use super::scalars::{decode_node_id, decode_node_id_of};
+use super::units::max_page;
+use super::units::{AdminLevel, AdminUnit, Commune, District, Node, Province, UnitNode, loaders};
 use crate::clock;
 use crate::error::AppError;
+use crate::services::plans;
 use crate::services::units;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::NaiveDate;
@@ -47,7 +53,7 @@ async fn unit_by_code(
         .map(|u| UnitNode::new(Arc::new(u), day)))
 }
 
-/// Entry points for reading: administrative units through time.
+/// Entry points for reading: administrative units through time, plans, agencies, indicators.
 #[Object(name = "Query")]
 impl QueryRoot {
     /// Any object by its global id.
@@ -56,14 +62,44 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "A global id.")] id: ID,
     ) -> Result<Option<Node>> {
-        let Some(row) = decode_global_id(&id) else {
+        let Some((kind, row)) = decode_node_id(&id) else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?
-            .unit
-            .load_one(row)
-            .await?
-            .map(|u| AdminUnit::from_node(UnitNode::new(u, clock::today())).into()))
+        let l = loaders(ctx)?;
+        Ok(match kind.as_str() {
+            "AdminUnit" => l
+                .unit
+                .load_one(row)
+                .await?
+                .map(|u| AdminUnit::from_node(UnitNode::new(u, clock::today())).into()),
+            "Plan" => l.plan.load_one(row).await?.map(|p| Node::Plan(Plan(p))),
+            "Target" => l
+                .target
+                .load_one(row)
+                .await?
+                .map(|t| Node::Target(Target(t))),
+            "Assignment" => l
+                .assignment
+                .load_one(row)
+                .await?
+                .map(|a| Node::Assignment(Assignment(a))),
+            "ReportingDuty" => l
+                .duty
+                .load_one(row)
+                .await?
+                .map(|d| Node::ReportingDuty(ReportingDuty(d))),
+            "Agency" => l
+                .agency
+                .load_one(row)
+                .await?
+                .map(|a| Node::Agency(Agency(a))),
+            "Indicator" => l
+                .indicator
+                .load_one(row)
+                .await?
+                .map(|i| Node::Indicator(Indicator(i))),
+            _ => None,
+        })
     }
 
     /// Provinces valid on a day, in Vietnamese order.
@@ -126,5 +162,149 @@ impl QueryRoot {
         Ok(unit_by_code(ctx, &code, as_of, None)
             .await?
             .map(AdminUnit::from_node))
+    }
+
+    /// Plans, newest issue first (undated last), filtered.
+    async fn plans(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which plans.")] filter: Option<PlanFilter>,
+        #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "At most this many from the end.")] last: Option<i32>,
+        #[graphql(desc = "Items before this cursor.")] before: Option<String>,
+    ) -> Result<PlanConnection> {
+        let f = filter.unwrap_or_default();
+        if let Some(code) = &f.unit_code {
+            check_code(code)?;
+        }
+        let issuer_id = match &f.issuer_id {
+            Some(id) => Some(
+                decode_node_id_of("Agency", id)
+                    .ok_or_else(|| AppError::bad_input("issuerId", "not an agency id"))?,
+            ),
+            None => None,
+        };
+        let q = plans::PlanQuery {
+            unit_code: f.unit_code.clone(),
+            include_descendants: f.include_descendants.unwrap_or(false),
+            include_ancestors: f.include_ancestors.unwrap_or(false),
+            kind: f.kind.map(Into::into),
+            year: f.year,
+            status: f.status.map(Into::into),
+            issuer_id,
+            search: f.search.clone(),
+        };
+        let all: Vec<Plan> = plans::find_plans(db(ctx)?, &q)
+            .await?
+            .into_iter()
+            .map(|p| Plan(Arc::new(p)))
+            .collect();
+        let args = PageArgs {
+            after,
+            before,
+            first,
+            last,
+        };
+        let page = pagination::paginate(&all, Plan::position, &args, max_page(ctx))?;
+        Ok(PlanConnection { page })
+    }
+
+    /// A plan by its global id.
+    async fn plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A plan's global id.")] id: ID,
+    ) -> Result<Option<Plan>> {
+        match decode_node_id_of("Plan", &id) {
+            Some(row) => Ok(loaders(ctx)?.plan.load_one(row).await?.map(Plan)),
+            None => Ok(None),
+        }
+    }
+
+    /// A plan by its number and the code of the unit that issued it (any version of the code).
+    async fn plan_by_number(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Document number, e.g. \"230/KH-UBND\".")] number: String,
+        #[graphql(desc = "Code of the issuing unit.")] unit_code: String,
+    ) -> Result<Option<Plan>> {
+        check_code(&unit_code)?;
+        Ok(plans::plan_by_number(db(ctx)?, &number, &unit_code)
+            .await?
+            .map(|p| Plan(Arc::new(p))))
+    }
+
+    /// Agencies, in Vietnamese order of their names.
+    async fn agencies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Agencies of units with this code.")] unit_code: Option<String>,
+        #[graphql(desc = "Words of the name; case and diacritics are ignored.")] search: Option<
+            String,
+        >,
+        #[graphql(desc = "Only agencies (and unit versions) valid on this day.")] as_of: Option<
+            Date,
+        >,
+        #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+    ) -> Result<AgencyConnection> {
+        if let Some(code) = &unit_code {
+            check_code(code)?;
+        }
+        let all: Vec<Agency> = plans::find_agencies(
+            db(ctx)?,
+            unit_code.as_deref(),
+            search.as_deref(),
+            as_of.map(|d| d.0),
+        )
+        .await?
+        .into_iter()
+        .map(|a| Agency(Arc::new(a)))
+        .collect();
+        let args = PageArgs {
+            after,
+            first,
+            ..Default::default()
+        };
+        let page = pagination::paginate(&all, Agency::position, &args, max_page(ctx))?;
+        Ok(AgencyConnection { page })
+    }
+
+    /// Indicators, by code.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which indicators.")] filter: Option<IndicatorFilter>,
+        #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+    ) -> Result<IndicatorConnection> {
+        let f = filter.unwrap_or_default();
+        let all: Vec<Indicator> =
+            plans::find_indicators(db(ctx)?, f.search.as_deref(), f.category.map(Into::into))
+                .await?
+                .into_iter()
+                .map(|i| Indicator(Arc::new(i)))
+                .collect();
+        let args = PageArgs {
+            after,
+            first,
+            ..Default::default()
+        };
+        let page = pagination::paginate(&all, Indicator::position, &args, max_page(ctx))?;
+        Ok(IndicatorConnection { page })
+    }
+
+    /// An indicator by its code.
+    async fn indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Indicator code, e.g. \"GRDP_GROWTH\".")] code: String,
+    ) -> Result<Option<Indicator>> {
+        Ok(plans::find_indicators(db(ctx)?, None, None)
+            .await?
+            .into_iter()
+            .find(|i| i.code == code.trim())
+            .map(|i| Indicator(Arc::new(i))))
     }
 }

@@ -9,8 +9,6 @@ use crate::connection;
 use crate::error::AppError;
 use crate::services::units::{Direction, clamp_to_validity};
 use async_graphql::{Context, Enum, ID, Interface, Object, Result, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use entity::admin_unit;
 use entity::enums;
@@ -103,21 +101,9 @@ impl UnitNode {
     }
 }
 
-const UNIT_ID_PREFIX: &str = "AdminUnit:";
-
 /// The global id of a unit row.
 pub fn global_id(id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{UNIT_ID_PREFIX}{id}")))
-}
-
-/// The row id of a unit's global id, if it is one.
-pub fn decode_global_id(id: &str) -> Option<i64> {
-    let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
-    String::from_utf8(bytes)
-        .ok()?
-        .strip_prefix(UNIT_ID_PREFIX)?
-        .parse()
-        .ok()
+    super::scalars::node_id("AdminUnit", id)
 }
 
 /// A province-level unit.
@@ -234,7 +220,7 @@ pub enum AdminUnit {
 }
 
 /// An object with a global id.
-#[derive(Interface, Clone, Debug)]
+#[derive(Interface, Clone)]
 #[graphql(field(name = "id", ty = "ID", desc = "Global id, for `node(id:)`."))]
 pub enum Node {
     /// A province.
@@ -243,6 +229,18 @@ pub enum Node {
     District(District),
     /// A commune.
     Commune(Commune),
+    /// A plan.
+    Plan(super::plans::Plan),
+    /// A target.
+    Target(super::plans::Target),
+    /// An assignment.
+    Assignment(super::plans::Assignment),
+    /// A reporting duty.
+    ReportingDuty(super::plans::ReportingDuty),
+    /// An agency.
+    Agency(super::plans::Agency),
+    /// An indicator.
+    Indicator(super::plans::Indicator),
 }
 
 impl AdminUnit {

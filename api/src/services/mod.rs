@@ -1,5 +1,7 @@
 //! Services: queries and transactions over the storage model. They take any connection
 //! (`ConnectionTrait`) so that a caller can run several in one transaction.
 
+pub mod plan_import;
+pub mod plans;
 pub mod unit_import;
 pub mod units;

@@ -1,0 +1,84 @@
+//! DHIS2 period identifiers: `2024` (year), `2024S1` (six months), `2024Q3` (quarter),
+//! `202406` (month).
+
+use chrono::NaiveDate;
+
+/// A parsed period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Period {
+    /// A calendar year.
+    Year(i32),
+    /// A half year, 1 or 2.
+    SixMonths(i32, u32),
+    /// A quarter, 1 to 4.
+    Quarter(i32, u32),
+    /// A month, 1 to 12.
+    Month(i32, u32),
+}
+
+impl Period {
+    /// Parses a DHIS2 period id.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let year: i32 = s.get(..4)?.parse().ok()?;
+        if !(1900..=2200).contains(&year) {
+            return None;
+        }
+        let rest = &s[4..];
+        let p = match rest.as_bytes() {
+            [] => Period::Year(year),
+            [b'S', n @ b'1'..=b'2'] => Period::SixMonths(year, u32::from(n - b'0')),
+            [b'Q', n @ b'1'..=b'4'] => Period::Quarter(year, u32::from(n - b'0')),
+            [_, _] => {
+                let m: u32 = rest.parse().ok()?;
+                if !(1..=12).contains(&m) {
+                    return None;
+                }
+                Period::Month(year, m)
+            }
+            _ => return None,
+        };
+        Some(p)
+    }
+
+    /// The last day of the period (data for a period belongs to the unit valid then).
+    pub fn end(self) -> NaiveDate {
+        let (year, last_month) = match self {
+            Period::Year(y) => (y, 12),
+            Period::SixMonths(y, h) => (y, h * 6),
+            Period::Quarter(y, q) => (y, q * 3),
+            Period::Month(y, m) => (y, m),
+        };
+        let next = if last_month == 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, last_month + 1, 1)
+        };
+        next.and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_four_forms() {
+        assert_eq!(Period::parse("2024"), Some(Period::Year(2024)));
+        assert_eq!(Period::parse("2024S1"), Some(Period::SixMonths(2024, 1)));
+        assert_eq!(Period::parse("2024Q3"), Some(Period::Quarter(2024, 3)));
+        assert_eq!(Period::parse("202406"), Some(Period::Month(2024, 6)));
+        for bad in ["24", "2024S3", "2024Q5", "202413", "2024-06", "abcd"] {
+            assert_eq!(Period::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ends() {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(Period::parse("2024").unwrap().end(), d("2024-12-31"));
+        assert_eq!(Period::parse("2022S1").unwrap().end(), d("2022-06-30"));
+        assert_eq!(Period::parse("2024Q1").unwrap().end(), d("2024-03-31"));
+        assert_eq!(Period::parse("202402").unwrap().end(), d("2024-02-29"));
+    }
+}

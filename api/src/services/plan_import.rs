@@ -1,0 +1,1183 @@
+//! Importing plan files (docs/plan-files.md): one document a file, one transaction a file.
+//!
+//! Everything that can be checked without the database is checked first, with the line of the
+//! offending item; references to units and agencies are checked inside the transaction, so a
+//! file with any error writes nothing. A file whose content hash matches the one stored with its
+//! plan changes nothing.
+
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::period::Period;
+use crate::services::units;
+use crate::text;
+use chrono::{NaiveDate, Utc};
+use entity::enums::{
+    Aggregation, AssignmentStatus, ChangeUnit, Comparator, Direction, IndicatorCategory, PlanKind,
+    PlanStatus, TargetMeasure, Visibility,
+};
+use entity::{
+    DecimalText, agency, assignment, assignment_coordinator, assignment_target, indicator, plan,
+    plan_addressee, plan_basis, reporting_duty, target,
+};
+use rust_decimal::Decimal;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    Iterable, QueryFilter,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+use toml::Spanned;
+
+/// The format version this code reads.
+pub const FORMAT: u32 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    format: u32,
+    plan: Spanned<PlanDef>,
+    #[serde(default)]
+    referenced: Vec<Spanned<ReferencedDef>>,
+    #[serde(default)]
+    agencies: Vec<Spanned<AgencyDef>>,
+    #[serde(default)]
+    indicators: Vec<Spanned<IndicatorDef>>,
+    #[serde(default)]
+    targets: Vec<Spanned<TargetDef>>,
+    #[serde(default)]
+    assignments: Vec<Spanned<AssignmentDef>>,
+    #[serde(default)]
+    reporting_duties: Vec<Spanned<DutyDef>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanDef {
+    key: String,
+    kind: String,
+    number: Option<String>,
+    title: String,
+    unit: String,
+    unit_as_of: Option<String>,
+    issued_on: Option<String>,
+    issuer: Option<String>,
+    signer: Option<String>,
+    period_from: Option<i32>,
+    period_to: Option<i32>,
+    status: Option<String>,
+    visibility: Option<String>,
+    source_url: Option<String>,
+    implements: Option<String>,
+    #[serde(default)]
+    addressees: Vec<String>,
+    #[serde(default)]
+    bases: Vec<Spanned<BasisDef>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BasisDef {
+    citation: String,
+    plan: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReferencedDef {
+    key: String,
+    kind: String,
+    number: Option<String>,
+    title: String,
+    unit: String,
+    unit_as_of: Option<String>,
+    issued_on: Option<String>,
+    issuer: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgencyDef {
+    key: String,
+    name: String,
+    short_name: Option<String>,
+    kind: String,
+    unit: String,
+    unit_as_of: String,
+    parent: Option<String>,
+    valid_from: Option<String>,
+    valid_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorDef {
+    code: String,
+    name: String,
+    unit_of_measure: String,
+    category: String,
+    direction: String,
+    aggregation: String,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetDef {
+    ordinal: Option<String>,
+    wording: String,
+    indicator: Option<String>,
+    period: Option<String>,
+    measure: Option<String>,
+    change_unit: Option<String>,
+    comparator: Option<String>,
+    value: Option<String>,
+    upper_value: Option<String>,
+    baseline: Option<String>,
+    baseline_period: Option<String>,
+    unit_of_measure: Option<String>,
+    disaggregation: Option<String>,
+    unit: Option<String>,
+    #[serde(default)]
+    sub: Vec<Spanned<TargetDef>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignmentDef {
+    ordinal: Option<String>,
+    group: Option<String>,
+    title: String,
+    content: Option<String>,
+    lead: Option<String>,
+    #[serde(default)]
+    leads: Vec<String>,
+    #[serde(default)]
+    coordinators: Vec<String>,
+    #[serde(default)]
+    targets: Vec<String>,
+    due_on: Option<String>,
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DutyDef {
+    title: String,
+    reporter: String,
+    recipient: String,
+    period: String,
+    due_on: String,
+    recurrence: Option<String>,
+}
+
+/// Agency kinds a file may use.
+pub const AGENCY_KINDS: &[&str] = &[
+    "PEOPLES_COMMITTEE",
+    "PEOPLES_COUNCIL",
+    "DEPARTMENT",
+    "OFFICE",
+    "POLICE",
+    "MILITARY",
+    "PARTY",
+    "MASS_ORGANISATION",
+    "ENTERPRISE",
+    "OTHER",
+];
+
+/// Recurrences of reporting duties.
+pub const RECURRENCES: &[&str] = &["MONTHLY", "QUARTERLY", "SIX_MONTHLY", "ANNUAL"];
+
+/// What importing one file did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// The plan was new.
+    Created,
+    /// The plan existed (or was only referenced) and was replaced by the file's content.
+    Updated,
+    /// The same file was imported before: nothing was written.
+    Unchanged,
+}
+
+/// The result of importing one file.
+#[derive(Clone, Debug)]
+pub struct ImportReport {
+    /// The plan's key.
+    pub plan_key: String,
+    /// What happened.
+    pub outcome: ImportOutcome,
+    /// Top-level targets and sub-targets written.
+    pub targets: usize,
+    /// Assignments written (after expanding `leads`).
+    pub assignments: usize,
+    /// Agencies declared in the file.
+    pub agencies: usize,
+    /// Reporting duties written.
+    pub reporting_duties: usize,
+    /// Things kept but worth a look, each with its line.
+    pub warnings: Vec<String>,
+}
+
+/// Byte offset → line number, for messages.
+struct Lines<'a>(&'a str);
+
+impl Lines<'_> {
+    fn of(&self, offset: usize) -> usize {
+        self.0[..offset.min(self.0.len())].matches('\n').count() + 1
+    }
+}
+
+/// Validation context: the file's text for line numbers.
+struct Ctx<'a> {
+    lines: Lines<'a>,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: &std::ops::Range<usize>, message: impl Into<String>) -> AppError {
+        AppError::bad_input(format!("line {}", self.lines.of(span.start)), message)
+    }
+
+    fn date(&self, span: &std::ops::Range<usize>, field: &str, v: &str) -> AppResult<NaiveDate> {
+        NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+            .map_err(|_| self.err(span, format!("{field}: `{v}` is not a date (YYYY-MM-DD)")))
+    }
+
+    fn opt_date(
+        &self,
+        span: &std::ops::Range<usize>,
+        field: &str,
+        v: &Option<String>,
+    ) -> AppResult<Option<NaiveDate>> {
+        v.as_deref().map(|s| self.date(span, field, s)).transpose()
+    }
+
+    fn decimal(
+        &self,
+        span: &std::ops::Range<usize>,
+        field: &str,
+        v: &Option<String>,
+    ) -> AppResult<Option<DecimalText>> {
+        match v.as_deref().map(str::trim) {
+            None => Ok(None),
+            Some(s) => Decimal::from_str(s)
+                .map(|d| Some(DecimalText::new(d)))
+                .map_err(|_| {
+                    self.err(
+                        span,
+                        format!("{field}: `{s}` is not a decimal (digits and a dot)"),
+                    )
+                }),
+        }
+    }
+
+    fn word<E>(&self, span: &std::ops::Range<usize>, field: &str, v: &str) -> AppResult<E>
+    where
+        E: ActiveEnum<Value = String> + Iterable,
+    {
+        E::iter().find(|e| e.to_value() == v.trim()).ok_or_else(|| {
+            let allowed: Vec<String> = E::iter().map(|e| e.to_value()).collect();
+            self.err(
+                span,
+                format!("{field}: `{v}` is not one of {}", allowed.join(", ")),
+            )
+        })
+    }
+
+    fn period(
+        &self,
+        span: &std::ops::Range<usize>,
+        field: &str,
+        v: &Option<String>,
+    ) -> AppResult<()> {
+        match v {
+            Some(p) if Period::parse(p).is_none() => Err(self.err(
+                span,
+                format!("{field}: `{p}` is not a period (2024, 2024S1, 2024Q3 or 202406)"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A target ready to insert, with its sub-targets.
+struct TargetRow {
+    ordinal: Option<String>,
+    wording: String,
+    indicator: Option<String>,
+    period: Option<String>,
+    measure: TargetMeasure,
+    change_unit: Option<ChangeUnit>,
+    comparator: Option<Comparator>,
+    value: Option<DecimalText>,
+    upper_value: Option<DecimalText>,
+    baseline: Option<DecimalText>,
+    baseline_period: Option<String>,
+    unit_of_measure: Option<String>,
+    disaggregation: String,
+    unit: Option<String>,
+    line: std::ops::Range<usize>,
+    sub: Vec<TargetRow>,
+}
+
+fn check_target(ctx: &Ctx<'_>, t: &Spanned<TargetDef>) -> AppResult<TargetRow> {
+    let span = t.span();
+    let d = t.get_ref();
+    if d.wording.trim().is_empty() {
+        return Err(ctx.err(&span, "a target needs its wording"));
+    }
+    let measure = match &d.measure {
+        Some(m) => ctx.word::<TargetMeasure>(&span, "measure", m)?,
+        None => TargetMeasure::Level,
+    };
+    let change_unit = d
+        .change_unit
+        .as_deref()
+        .map(|c| ctx.word::<ChangeUnit>(&span, "change_unit", c))
+        .transpose()?;
+    if measure != TargetMeasure::Level && change_unit.is_none() {
+        return Err(ctx.err(
+            &span,
+            "change_unit: INCREASE and DECREASE need ABSOLUTE or PERCENT",
+        ));
+    }
+    let comparator = d
+        .comparator
+        .as_deref()
+        .map(|c| ctx.word::<Comparator>(&span, "comparator", c))
+        .transpose()?;
+    let value = ctx.decimal(&span, "value", &d.value)?;
+    let upper_value = ctx.decimal(&span, "upper_value", &d.upper_value)?;
+    match comparator {
+        Some(Comparator::Between) if value.is_none() || upper_value.is_none() => {
+            return Err(ctx.err(&span, "upper_value: BETWEEN needs value and upper_value"));
+        }
+        Some(Comparator::Between) => {
+            if let (Some(lo), Some(hi)) = (&value, &upper_value)
+                && lo.to_decimal().ok() > hi.to_decimal().ok()
+            {
+                return Err(ctx.err(&span, "upper_value: below value"));
+            }
+        }
+        Some(Comparator::Maintain) | None => {}
+        Some(_) if value.is_none() => {
+            return Err(ctx.err(&span, "value: the comparator needs a value"));
+        }
+        Some(_) if upper_value.is_some() => {
+            return Err(ctx.err(&span, "upper_value: only BETWEEN has an upper value"));
+        }
+        Some(_) => {}
+    }
+    ctx.period(&span, "period", &d.period)?;
+    ctx.period(&span, "baseline_period", &d.baseline_period)?;
+    let sub = d
+        .sub
+        .iter()
+        .map(|s| check_target(ctx, s))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(TargetRow {
+        ordinal: d.ordinal.as_deref().map(text::clean),
+        wording: text::clean(&d.wording),
+        indicator: d.indicator.clone(),
+        period: d.period.clone(),
+        measure,
+        change_unit,
+        comparator,
+        value,
+        upper_value,
+        baseline: ctx.decimal(&span, "baseline", &d.baseline)?,
+        baseline_period: d.baseline_period.clone(),
+        unit_of_measure: d.unit_of_measure.as_deref().map(text::clean),
+        disaggregation: d
+            .disaggregation
+            .as_deref()
+            .map(text::clean)
+            .unwrap_or_else(|| "total".into()),
+        unit: d.unit.clone(),
+        line: span,
+        sub,
+    })
+}
+
+fn collect_ordinals(rows: &[TargetRow], out: &mut BTreeSet<String>) {
+    for r in rows {
+        if let Some(o) = &r.ordinal {
+            out.insert(o.clone());
+        }
+        collect_ordinals(&r.sub, out);
+    }
+}
+
+fn count_targets(rows: &[TargetRow]) -> usize {
+    rows.iter().map(|r| 1 + count_targets(&r.sub)).sum()
+}
+
+/// Parses and checks a file without touching the database.
+fn parse(text_in: &str) -> AppResult<(PlanFile, Vec<TargetRow>, Vec<String>)> {
+    let ctx = Ctx {
+        lines: Lines(text_in),
+    };
+    let file: PlanFile = toml::from_str(text_in).map_err(|e| {
+        let line = e.span().map(|s| ctx.lines.of(s.start)).unwrap_or(1);
+        AppError::bad_input(format!("line {line}"), e.message().to_string())
+    })?;
+    if file.format != FORMAT {
+        return Err(AppError::bad_input(
+            "line 1",
+            format!("format {} is not {FORMAT}", file.format),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let plan_span = file.plan.span();
+    let p = file.plan.get_ref();
+    ctx.word::<PlanKind>(&plan_span, "kind", &p.kind)?;
+    if let Some(s) = &p.status {
+        let status = ctx.word::<PlanStatus>(&plan_span, "status", s)?;
+        if status == PlanStatus::Referenced {
+            return Err(ctx.err(
+                &plan_span,
+                "status: a plan file holds the document itself, not a reference",
+            ));
+        }
+    }
+    if let Some(v) = &p.visibility {
+        ctx.word::<Visibility>(&plan_span, "visibility", v)?;
+    }
+    ctx.opt_date(&plan_span, "issued_on", &p.issued_on)?;
+    ctx.opt_date(&plan_span, "unit_as_of", &p.unit_as_of)?;
+    if p.issued_on.is_none() && p.unit_as_of.is_none() {
+        return Err(ctx.err(&plan_span, "unit_as_of: needed when issued_on is absent"));
+    }
+    if let (Some(a), Some(b)) = (p.period_from, p.period_to)
+        && a > b
+    {
+        return Err(ctx.err(&plan_span, "period_to: before period_from"));
+    }
+    for r in &file.referenced {
+        let span = r.span();
+        let d = r.get_ref();
+        ctx.word::<PlanKind>(&span, "kind", &d.kind)?;
+        ctx.opt_date(&span, "issued_on", &d.issued_on)?;
+        ctx.opt_date(&span, "unit_as_of", &d.unit_as_of)?;
+        if d.issued_on.is_none() && d.unit_as_of.is_none() {
+            return Err(ctx.err(&span, "unit_as_of: needed when issued_on is absent"));
+        }
+    }
+    let mut agency_keys = BTreeSet::new();
+    for a in &file.agencies {
+        let span = a.span();
+        let d = a.get_ref();
+        if !agency_keys.insert(d.key.clone()) {
+            return Err(ctx.err(&span, format!("key: agency `{}` is declared twice", d.key)));
+        }
+        if !AGENCY_KINDS.contains(&d.kind.as_str()) {
+            return Err(ctx.err(
+                &span,
+                format!(
+                    "kind: `{}` is not one of {}",
+                    d.kind,
+                    AGENCY_KINDS.join(", ")
+                ),
+            ));
+        }
+        ctx.date(&span, "unit_as_of", &d.unit_as_of)?;
+        let from = ctx.opt_date(&span, "valid_from", &d.valid_from)?;
+        let to = ctx.opt_date(&span, "valid_to", &d.valid_to)?;
+        if let (Some(f), Some(t)) = (from, to)
+            && t < f
+        {
+            return Err(ctx.err(&span, "valid_to: before valid_from"));
+        }
+    }
+    for i in &file.indicators {
+        let span = i.span();
+        let d = i.get_ref();
+        ctx.word::<IndicatorCategory>(&span, "category", &d.category)?;
+        ctx.word::<Direction>(&span, "direction", &d.direction)?;
+        ctx.word::<Aggregation>(&span, "aggregation", &d.aggregation)?;
+    }
+    let targets = file
+        .targets
+        .iter()
+        .map(|t| check_target(&ctx, t))
+        .collect::<AppResult<Vec<_>>>()?;
+    let mut ordinals = BTreeSet::new();
+    collect_ordinals(&targets, &mut ordinals);
+    let mut seen_ordinals: HashMap<String, usize> = HashMap::new();
+    for a in &file.assignments {
+        let span = a.span();
+        let d = a.get_ref();
+        match (&d.lead, d.leads.is_empty()) {
+            (Some(_), true) | (None, false) => {}
+            _ => return Err(ctx.err(&span, "lead: give exactly one of lead or leads")),
+        }
+        if d.title.trim().is_empty() {
+            return Err(ctx.err(&span, "title: an assignment needs a title"));
+        }
+        ctx.opt_date(&span, "due_on", &d.due_on)?;
+        if let Some(s) = &d.status {
+            ctx.word::<AssignmentStatus>(&span, "status", s)?;
+        }
+        for t in &d.targets {
+            if !ordinals.contains(t.trim()) {
+                return Err(ctx.err(&span, format!("targets: no target numbered `{t}`")));
+            }
+        }
+        if let Some(o) = &d.ordinal {
+            let line = ctx.lines.of(span.start);
+            if let Some(first) = seen_ordinals.insert(o.trim().to_string(), line) {
+                warnings.push(format!(
+                    "line {line}: ordinal {o} repeats the one at line {first}; both kept"
+                ));
+            }
+        }
+    }
+    for r in &file.reporting_duties {
+        let span = r.span();
+        let d = r.get_ref();
+        ctx.date(&span, "due_on", &d.due_on)?;
+        ctx.period(&span, "period", &Some(d.period.clone()))?;
+        if let Some(rec) = &d.recurrence
+            && !RECURRENCES.contains(&rec.as_str())
+        {
+            return Err(ctx.err(
+                &span,
+                format!(
+                    "recurrence: `{rec}` is not one of {}",
+                    RECURRENCES.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok((file, targets, warnings))
+}
+
+/// Resolves agency keys: those of the file, then those already stored.
+struct Agencies {
+    ids: HashMap<String, i64>,
+}
+
+impl Agencies {
+    fn get(&self, ctx: &Ctx<'_>, span: &std::ops::Range<usize>, key: &str) -> AppResult<i64> {
+        self.ids.get(key.trim()).copied().ok_or_else(|| {
+            ctx.err(
+                span,
+                format!("unknown agency `{key}`: declare it under [[agencies]]"),
+            )
+        })
+    }
+}
+
+async fn unit_id<C: ConnectionTrait>(
+    db: &C,
+    ctx: &Ctx<'_>,
+    span: &std::ops::Range<usize>,
+    code: &str,
+    date: NaiveDate,
+) -> AppResult<i64> {
+    units::by_code(db, code, date, None)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| ctx.err(span, format!("unit: no unit `{code}` on {date}")))
+}
+
+/// Imports one plan file.
+pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResult<ImportReport> {
+    let (file, targets, warnings) = parse(content)?;
+    let ctx = Ctx {
+        lines: Lines(content),
+    };
+    let hash = format!("{:x}", Sha256::digest(content.as_bytes()));
+    let txn = db::begin_write(db).await?;
+    let now = Utc::now();
+    let plan_span = file.plan.span();
+    let p = file.plan.get_ref();
+    let plan_key = p.key.trim().to_string();
+
+    // The same file again: nothing to write, not even its agencies (which may have been
+    // edited since).
+    if let Some(old) = plan::Entity::find()
+        .filter(plan::Column::Code.eq(plan_key.as_str()))
+        .one(&txn)
+        .await?
+        && old.source_hash.as_deref() == Some(hash.as_str())
+    {
+        txn.rollback().await?;
+        return Ok(ImportReport {
+            plan_key,
+            outcome: ImportOutcome::Unchanged,
+            targets: 0,
+            assignments: 0,
+            agencies: 0,
+            reporting_duties: 0,
+            warnings,
+        });
+    }
+
+    // Agencies: upsert by key, then parents (a parent may come later in the file).
+    let mut used_keys: BTreeSet<String> = BTreeSet::new();
+    used_keys.extend(p.issuer.iter().cloned());
+    used_keys.extend(p.addressees.iter().cloned());
+    for r in &file.referenced {
+        used_keys.extend(r.get_ref().issuer.iter().cloned());
+    }
+    for a in &file.assignments {
+        let d = a.get_ref();
+        used_keys.extend(d.lead.iter().cloned());
+        used_keys.extend(d.leads.iter().cloned());
+        used_keys.extend(d.coordinators.iter().cloned());
+    }
+    for r in &file.reporting_duties {
+        used_keys.insert(r.get_ref().reporter.clone());
+        used_keys.insert(r.get_ref().recipient.clone());
+    }
+    for a in &file.agencies {
+        used_keys.extend(a.get_ref().parent.iter().cloned());
+    }
+    let stored: HashMap<String, agency::Model> = agency::Entity::find()
+        .filter(
+            agency::Column::Code.is_in(
+                used_keys
+                    .iter()
+                    .chain(file.agencies.iter().map(|a| &a.get_ref().key))
+                    .cloned(),
+            ),
+        )
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.code.clone().map(|c| (c, a)))
+        .collect();
+    let mut agencies = Agencies {
+        ids: stored.iter().map(|(k, a)| (k.clone(), a.id)).collect(),
+    };
+    for a in &file.agencies {
+        let span = a.span();
+        let d = a.get_ref();
+        let as_of = ctx.date(&span, "unit_as_of", &d.unit_as_of)?;
+        let unit = unit_id(&txn, &ctx, &span, &d.unit, as_of).await?;
+        let name = text::clean(&d.name);
+        let model = agency::ActiveModel {
+            code: Set(Some(d.key.trim().to_string())),
+            search_key: Set(text::fold(&format!(
+                "{} {}",
+                name,
+                d.short_name.as_deref().unwrap_or_default()
+            ))),
+            name: Set(name),
+            short_name: Set(d.short_name.as_deref().map(text::clean)),
+            kind: Set(d.kind.clone()),
+            admin_unit_id: Set(unit),
+            valid_from: Set(ctx.opt_date(&span, "valid_from", &d.valid_from)?),
+            valid_to: Set(ctx.opt_date(&span, "valid_to", &d.valid_to)?),
+            ..Default::default()
+        };
+        match stored.get(d.key.trim()) {
+            Some(old) => {
+                let same = Some(&old.name) == model.name.try_as_ref()
+                    && Some(&old.short_name) == model.short_name.try_as_ref()
+                    && Some(&old.kind) == model.kind.try_as_ref()
+                    && Some(&old.admin_unit_id) == model.admin_unit_id.try_as_ref()
+                    && Some(&old.valid_from) == model.valid_from.try_as_ref()
+                    && Some(&old.valid_to) == model.valid_to.try_as_ref();
+                if !same {
+                    let mut m = model;
+                    m.id = Set(old.id);
+                    m.update(&txn).await?;
+                }
+            }
+            None => {
+                let mut m = model;
+                m.created_at = Set(now);
+                let inserted = m.insert(&txn).await?;
+                agencies.ids.insert(d.key.trim().to_string(), inserted.id);
+            }
+        }
+    }
+    for a in &file.agencies {
+        let span = a.span();
+        let d = a.get_ref();
+        let id = agencies.get(&ctx, &span, &d.key)?;
+        let parent = match &d.parent {
+            Some(k) => Some(agencies.get(&ctx, &span, k)?),
+            None => None,
+        };
+        if stored
+            .get(d.key.trim())
+            .is_none_or(|old| old.parent_agency_id != parent)
+        {
+            agency::Entity::update_many()
+                .col_expr(
+                    agency::Column::ParentAgencyId,
+                    sea_orm::sea_query::Expr::value(parent),
+                )
+                .filter(agency::Column::Id.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+
+    // Indicators: upsert by code.
+    let mut indicator_ids: HashMap<String, i64> = indicator::Entity::find()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|i| (i.code, i.id))
+        .collect();
+    for i in &file.indicators {
+        let span = i.span();
+        let d = i.get_ref();
+        let name = text::clean(&d.name);
+        let model = indicator::ActiveModel {
+            code: Set(d.code.trim().to_string()),
+            search_key: Set(text::fold(&format!("{} {}", d.code, name))),
+            name: Set(name),
+            description: Set(d.description.as_deref().map(text::clean)),
+            unit_of_measure: Set(text::clean(&d.unit_of_measure)),
+            category: Set(ctx.word(&span, "category", &d.category)?),
+            direction: Set(ctx.word(&span, "direction", &d.direction)?),
+            aggregation: Set(ctx.word(&span, "aggregation", &d.aggregation)?),
+            ..Default::default()
+        };
+        match indicator::Entity::find()
+            .filter(indicator::Column::Code.eq(d.code.trim()))
+            .one(&txn)
+            .await?
+        {
+            Some(old) => {
+                let same = Some(&old.name) == model.name.try_as_ref()
+                    && Some(&old.description) == model.description.try_as_ref()
+                    && Some(&old.unit_of_measure) == model.unit_of_measure.try_as_ref()
+                    && Some(&old.category) == model.category.try_as_ref()
+                    && Some(&old.direction) == model.direction.try_as_ref()
+                    && Some(&old.aggregation) == model.aggregation.try_as_ref();
+                if !same {
+                    let mut m = model;
+                    m.id = Set(old.id);
+                    m.update(&txn).await?;
+                }
+            }
+            None => {
+                let mut m = model;
+                m.created_at = Set(now);
+                let inserted = m.insert(&txn).await?;
+                indicator_ids.insert(d.code.trim().to_string(), inserted.id);
+            }
+        }
+    }
+
+    // Referenced documents: created once as REFERENCED; a real import of the document later
+    // takes the record over and is never turned back into a reference.
+    let mut plan_ids: HashMap<String, i64> = HashMap::new();
+    for r in &file.referenced {
+        let span = r.span();
+        let d = r.get_ref();
+        let issued_on = ctx.opt_date(&span, "issued_on", &d.issued_on)?;
+        let as_of = match issued_on {
+            Some(day) => day,
+            None => ctx.date(
+                &span,
+                "unit_as_of",
+                d.unit_as_of.as_deref().unwrap_or_default(),
+            )?,
+        };
+        let unit = unit_id(&txn, &ctx, &span, &d.unit, as_of).await?;
+        let issuer = match &d.issuer {
+            Some(k) => Some(agencies.get(&ctx, &span, k)?),
+            None => None,
+        };
+        let existing = plan::Entity::find()
+            .filter(plan::Column::Code.eq(d.key.trim()))
+            .one(&txn)
+            .await?;
+        let number = d.number.as_deref().map(text::clean);
+        let title = text::clean(&d.title);
+        let fields = plan::ActiveModel {
+            code: Set(Some(d.key.trim().to_string())),
+            search_key: Set(text::fold(&format!(
+                "{} {}",
+                number.as_deref().unwrap_or_default(),
+                title
+            ))),
+            number: Set(number),
+            kind: Set(ctx.word(&span, "kind", &d.kind)?),
+            title: Set(title),
+            admin_unit_id: Set(unit),
+            issuer_agency_id: Set(issuer),
+            issued_on: Set(issued_on),
+            status: Set(PlanStatus::Referenced),
+            visibility: Set(Visibility::Public),
+            ..Default::default()
+        };
+        let id = match existing {
+            Some(old) if old.status != PlanStatus::Referenced => old.id,
+            Some(old) => {
+                let same = Some(&old.number) == fields.number.try_as_ref()
+                    && Some(&old.kind) == fields.kind.try_as_ref()
+                    && Some(&old.title) == fields.title.try_as_ref()
+                    && Some(&old.admin_unit_id) == fields.admin_unit_id.try_as_ref()
+                    && Some(&old.issuer_agency_id) == fields.issuer_agency_id.try_as_ref()
+                    && Some(&old.issued_on) == fields.issued_on.try_as_ref();
+                if !same {
+                    let mut m = fields;
+                    m.id = Set(old.id);
+                    m.updated_at = Set(now);
+                    m.update(&txn).await?;
+                }
+                old.id
+            }
+            None => {
+                let mut m = fields;
+                m.version = Set(1);
+                m.created_at = Set(now);
+                m.updated_at = Set(now);
+                m.insert(&txn).await?.id
+            }
+        };
+        plan_ids.insert(d.key.trim().to_string(), id);
+    }
+
+    // The plan itself.
+    let existing = plan::Entity::find()
+        .filter(plan::Column::Code.eq(plan_key.as_str()))
+        .one(&txn)
+        .await?;
+    let issued_on = ctx.opt_date(&plan_span, "issued_on", &p.issued_on)?;
+    let as_of = match issued_on {
+        Some(day) => day,
+        None => ctx.date(
+            &plan_span,
+            "unit_as_of",
+            p.unit_as_of.as_deref().unwrap_or_default(),
+        )?,
+    };
+    let plan_unit = unit_id(&txn, &ctx, &plan_span, &p.unit, as_of).await?;
+    let issuer = match &p.issuer {
+        Some(k) => Some(agencies.get(&ctx, &plan_span, k)?),
+        None => None,
+    };
+    let resolve_plan = |key: &str| -> Option<i64> { plan_ids.get(key.trim()).copied() };
+    let mut parent = None;
+    if let Some(k) = &p.implements {
+        parent = match resolve_plan(k) {
+            Some(id) => Some(id),
+            None => plan::Entity::find()
+                .filter(plan::Column::Code.eq(k.trim()))
+                .one(&txn)
+                .await?
+                .map(|pl| pl.id),
+        };
+        if parent.is_none() {
+            return Err(ctx.err(
+                &plan_span,
+                format!("implements: no plan `{k}`: declare it under [[referenced]]"),
+            ));
+        }
+    }
+    let number = p.number.as_deref().map(text::clean);
+    let title = text::clean(&p.title);
+    let fields = plan::ActiveModel {
+        code: Set(Some(plan_key.clone())),
+        search_key: Set(text::fold(&format!(
+            "{} {}",
+            number.as_deref().unwrap_or_default(),
+            title
+        ))),
+        number: Set(number),
+        kind: Set(ctx.word(&plan_span, "kind", &p.kind)?),
+        title: Set(title),
+        admin_unit_id: Set(plan_unit),
+        issuer_agency_id: Set(issuer),
+        issued_on: Set(issued_on),
+        signer: Set(p.signer.as_deref().map(text::clean)),
+        period_from: Set(p.period_from),
+        period_to: Set(p.period_to),
+        status: Set(match &p.status {
+            Some(s) => ctx.word(&plan_span, "status", s)?,
+            None => PlanStatus::Issued,
+        }),
+        visibility: Set(match &p.visibility {
+            Some(v) => ctx.word(&plan_span, "visibility", v)?,
+            None => Visibility::Public,
+        }),
+        source_url: Set(p.source_url.clone()),
+        parent_plan_id: Set(parent),
+        source_hash: Set(Some(hash.clone())),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let (plan_id, outcome) = match &existing {
+        Some(old) => {
+            let mut m = fields;
+            m.id = Set(old.id);
+            m.version = Set(old.version + 1);
+            m.update(&txn).await?;
+            // The document's content is replaced as a whole.
+            target::Entity::delete_many()
+                .filter(target::Column::PlanId.eq(old.id))
+                .filter(target::Column::ParentTargetId.is_not_null())
+                .exec(&txn)
+                .await?;
+            target::Entity::delete_many()
+                .filter(target::Column::PlanId.eq(old.id))
+                .exec(&txn)
+                .await?;
+            assignment::Entity::delete_many()
+                .filter(assignment::Column::PlanId.eq(old.id))
+                .exec(&txn)
+                .await?;
+            reporting_duty::Entity::delete_many()
+                .filter(reporting_duty::Column::PlanId.eq(old.id))
+                .exec(&txn)
+                .await?;
+            plan_basis::Entity::delete_many()
+                .filter(plan_basis::Column::PlanId.eq(old.id))
+                .exec(&txn)
+                .await?;
+            plan_addressee::Entity::delete_many()
+                .filter(plan_addressee::Column::PlanId.eq(old.id))
+                .exec(&txn)
+                .await?;
+            (old.id, ImportOutcome::Updated)
+        }
+        None => {
+            let mut m = fields;
+            m.version = Set(1);
+            m.created_at = Set(now);
+            (m.insert(&txn).await?.id, ImportOutcome::Created)
+        }
+    };
+
+    for (position, b) in p.bases.iter().enumerate() {
+        let span = b.span();
+        let d = b.get_ref();
+        let basis_plan = match &d.plan {
+            Some(k) => Some(match resolve_plan(k) {
+                Some(id) => id,
+                None => plan::Entity::find()
+                    .filter(plan::Column::Code.eq(k.trim()))
+                    .one(&txn)
+                    .await?
+                    .map(|pl| pl.id)
+                    .ok_or_else(|| ctx.err(&span, format!("plan: no plan `{k}`")))?,
+            }),
+            None => None,
+        };
+        plan_basis::ActiveModel {
+            plan_id: Set(plan_id),
+            position: Set(position as i32),
+            basis_plan_id: Set(basis_plan),
+            citation: Set(Some(text::clean(&d.citation))),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let mut addressees = BTreeSet::new();
+    for k in &p.addressees {
+        addressees.insert(agencies.get(&ctx, &plan_span, k)?);
+    }
+    for agency_id in addressees {
+        plan_addressee::ActiveModel {
+            plan_id: Set(plan_id),
+            agency_id: Set(agency_id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+
+    // Targets, depth first, positions in document order.
+    let mut by_ordinal: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut position = 0;
+    let mut stack: Vec<(&TargetRow, Option<i64>)> =
+        targets.iter().rev().map(|t| (t, None)).collect();
+    while let Some((t, parent_id)) = stack.pop() {
+        let unit = match &t.unit {
+            Some(code) => unit_id(&txn, &ctx, &t.line, code, as_of).await?,
+            None => plan_unit,
+        };
+        let indicator_id = match &t.indicator {
+            Some(code) => Some(*indicator_ids.get(code.trim()).ok_or_else(|| {
+                ctx.err(
+                    &t.line,
+                    format!("indicator: unknown `{code}`: declare it under [[indicators]]"),
+                )
+            })?),
+            None => None,
+        };
+        let row = target::ActiveModel {
+            plan_id: Set(plan_id),
+            parent_target_id: Set(parent_id),
+            indicator_id: Set(indicator_id),
+            admin_unit_id: Set(unit),
+            ordinal: Set(t.ordinal.clone()),
+            position: Set(position),
+            period: Set(t.period.clone()),
+            measure: Set(t.measure),
+            change_unit: Set(t.change_unit),
+            comparator: Set(t.comparator),
+            value: Set(t.value.clone()),
+            upper_value: Set(t.upper_value.clone()),
+            baseline: Set(t.baseline.clone()),
+            baseline_period: Set(t.baseline_period.clone()),
+            unit_of_measure: Set(t.unit_of_measure.clone()),
+            disaggregation: Set(t.disaggregation.clone()),
+            wording: Set(t.wording.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        position += 1;
+        if let Some(o) = &t.ordinal {
+            by_ordinal.entry(o.clone()).or_default().push(row.id);
+        }
+        stack.extend(t.sub.iter().rev().map(|s| (s, Some(row.id))));
+    }
+
+    // Assignments: one per lead.
+    let mut assignments = 0;
+    for (position, a) in file.assignments.iter().enumerate() {
+        let span = a.span();
+        let d = a.get_ref();
+        let leads: Vec<&String> = d.lead.iter().chain(d.leads.iter()).collect();
+        let mut coordinators = BTreeSet::new();
+        for k in &d.coordinators {
+            coordinators.insert(agencies.get(&ctx, &span, k)?);
+        }
+        let target_ids: BTreeSet<i64> = d
+            .targets
+            .iter()
+            .flat_map(|o| by_ordinal.get(o.trim()).cloned().unwrap_or_default())
+            .collect();
+        for lead in leads {
+            let lead_id = agencies.get(&ctx, &span, lead)?;
+            let row = assignment::ActiveModel {
+                plan_id: Set(plan_id),
+                ordinal: Set(d.ordinal.as_deref().map(text::clean)),
+                position: Set(position as i32),
+                title: Set(text::clean(&d.title)),
+                content: Set(d.content.as_deref().map(text::clean)),
+                group_title: Set(d.group.as_deref().map(text::clean)),
+                lead_agency_id: Set(lead_id),
+                due_on: Set(ctx.opt_date(&span, "due_on", &d.due_on)?),
+                status: Set(match &d.status {
+                    Some(s) => ctx.word(&span, "status", s)?,
+                    None => AssignmentStatus::NotStarted,
+                }),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            assignments += 1;
+            for agency_id in coordinators.iter().filter(|c| **c != lead_id) {
+                assignment_coordinator::ActiveModel {
+                    assignment_id: Set(row.id),
+                    agency_id: Set(*agency_id),
+                }
+                .insert(&txn)
+                .await?;
+            }
+            for target_id in &target_ids {
+                assignment_target::ActiveModel {
+                    assignment_id: Set(row.id),
+                    target_id: Set(*target_id),
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+    }
+
+    for r in &file.reporting_duties {
+        let span = r.span();
+        let d = r.get_ref();
+        reporting_duty::ActiveModel {
+            plan_id: Set(Some(plan_id)),
+            title: Set(text::clean(&d.title)),
+            reporter_agency_id: Set(agencies.get(&ctx, &span, &d.reporter)?),
+            recipient_agency_id: Set(agencies.get(&ctx, &span, &d.recipient)?),
+            period: Set(d.period.trim().to_string()),
+            recurrence: Set(d.recurrence.clone()),
+            due_on: Set(ctx.date(&span, "due_on", &d.due_on)?),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(ImportReport {
+        plan_key,
+        outcome,
+        targets: count_targets(&targets),
+        assignments,
+        agencies: file.agencies.len(),
+        reporting_duties: file.reporting_duties.len(),
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"format = 1
+[plan]
+key = "01.plan.test"
+kind = "PLAN"
+title = "Kế hoạch thử"
+unit = "01"
+issued_on = "2024-01-01"
+
+[[targets]]
+ordinal = "1"
+wording = "GRDP tăng 6,5-7%"
+comparator = "BETWEEN"
+value = "6.5"
+upper_value = "7"
+"#;
+
+    fn field_of(e: AppError) -> String {
+        match e {
+            AppError::BadUserInput { field, message } => format!("{field}: {message}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_minimal_file_parses() {
+        let (_, targets, warnings) = parse(MINIMAL).unwrap();
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].comparator, Some(Comparator::Between));
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn errors_name_their_line() {
+        let no_upper = MINIMAL.replace("upper_value = \"7\"\n", "");
+        let m = field_of(parse(&no_upper).err().unwrap());
+        assert!(m.starts_with("line 9: upper_value"), "{m}");
+        let bad_date = MINIMAL.replace("2024-01-01", "2024-13-01");
+        assert!(field_of(parse(&bad_date).err().unwrap()).starts_with("line 2: issued_on"));
+        let bad_toml = MINIMAL.replace("kind = \"PLAN\"", "kind = PLAN");
+        assert!(field_of(parse(&bad_toml).err().unwrap()).starts_with("line 4"));
+        let bad_enum = MINIMAL.replace("BETWEEN", "ROUGHLY");
+        assert!(field_of(parse(&bad_enum).err().unwrap()).contains("comparator"));
+        let comma = MINIMAL.replace("\"6.5\"", "\"6,5\"");
+        assert!(field_of(parse(&comma).err().unwrap()).contains("value"));
+    }
+
+    #[test]
+    fn repeated_ordinals_are_warnings() {
+        let file = format!(
+            "{MINIMAL}\n[[agencies]]\nkey = \"01.ubnd\"\nname = \"UBND\"\nkind = \"PEOPLES_COMMITTEE\"\nunit = \"01\"\nunit_as_of = \"2024-01-01\"\n\n[[assignments]]\nordinal = \"1.2\"\ntitle = \"A\"\nlead = \"01.ubnd\"\n\n[[assignments]]\nordinal = \"1.2\"\ntitle = \"B\"\nlead = \"01.ubnd\"\n"
+        );
+        let (_, _, warnings) = parse(&file).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("1.2"));
+    }
+}

@@ -1,0 +1,226 @@
+//! Reading plans, agencies and indicators.
+
+use crate::error::AppResult;
+use crate::text;
+use chrono::{Datelike, NaiveDate};
+use entity::admin_unit::{self, Entity as AdminUnit};
+use entity::enums::{IndicatorCategory, PlanKind, PlanStatus};
+use entity::{agency, indicator, plan};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::BTreeSet;
+
+/// Filters of the plans list.
+#[derive(Clone, Debug, Default)]
+pub struct PlanQuery {
+    /// A unit code: every version of it (within `year` when given).
+    pub unit_code: Option<String>,
+    /// Also plans of units below it.
+    pub include_descendants: bool,
+    /// Also plans of units above it (what it implements).
+    pub include_ancestors: bool,
+    /// Kind.
+    pub kind: Option<PlanKind>,
+    /// A year the plan's period covers (or, without a period, its issue year).
+    pub year: Option<i32>,
+    /// Status.
+    pub status: Option<PlanStatus>,
+    /// Issuing agency.
+    pub issuer_id: Option<i64>,
+    /// Words of the number or title, ignoring case and diacritics.
+    pub search: Option<String>,
+}
+
+/// The unit rows a code names: every version, or those valid during `year`.
+pub async fn units_with_code<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+    year: Option<i32>,
+) -> AppResult<Vec<admin_unit::Model>> {
+    let mut q = AdminUnit::find().filter(admin_unit::Column::Code.eq(code.trim()));
+    if let Some(y) = year {
+        let (start, end) = (
+            NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN),
+            NaiveDate::from_ymd_opt(y, 12, 31).unwrap_or(NaiveDate::MAX),
+        );
+        q = q
+            .filter(
+                Condition::any()
+                    .add(admin_unit::Column::ValidFrom.is_null())
+                    .add(admin_unit::Column::ValidFrom.lte(end)),
+            )
+            .filter(
+                Condition::any()
+                    .add(admin_unit::Column::ValidTo.is_null())
+                    .add(admin_unit::Column::ValidTo.gte(start)),
+            );
+    }
+    Ok(q.all(db).await?)
+}
+
+/// Ids of the given units and, as asked, of every unit below or above them (any version):
+/// one statement per level.
+pub async fn unit_scope<C: ConnectionTrait>(
+    db: &C,
+    roots: &[admin_unit::Model],
+    descendants: bool,
+    ancestors: bool,
+) -> AppResult<BTreeSet<i64>> {
+    let mut ids: BTreeSet<i64> = roots.iter().map(|u| u.id).collect();
+    if descendants {
+        let mut frontier: Vec<i64> = ids.iter().copied().collect();
+        for _ in 0..3 {
+            if frontier.is_empty() {
+                break;
+            }
+            let children: Vec<i64> = AdminUnit::find()
+                .filter(admin_unit::Column::ParentId.is_in(frontier))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|u| u.id)
+                .filter(|id| !ids.contains(id))
+                .collect();
+            ids.extend(children.iter().copied());
+            frontier = children;
+        }
+    }
+    if ancestors {
+        let mut parents: Vec<i64> = roots.iter().filter_map(|u| u.parent_id).collect();
+        for _ in 0..3 {
+            if parents.is_empty() {
+                break;
+            }
+            ids.extend(parents.iter().copied());
+            parents = AdminUnit::find()
+                .filter(admin_unit::Column::Id.is_in(parents))
+                .all(db)
+                .await?
+                .into_iter()
+                .filter_map(|u| u.parent_id)
+                .collect();
+        }
+    }
+    Ok(ids)
+}
+
+fn covers_year(p: &plan::Model, year: i32) -> bool {
+    match (p.period_from, p.period_to) {
+        (Some(from), to) => from <= year && to.unwrap_or(from) >= year,
+        (None, Some(to)) => to == year,
+        (None, None) => p.issued_on.is_some_and(|d| d.year() == year),
+    }
+}
+
+/// Plans matching the filter, newest issue first (undated last), then by id.
+pub async fn find_plans<C: ConnectionTrait>(db: &C, q: &PlanQuery) -> AppResult<Vec<plan::Model>> {
+    let mut select = plan::Entity::find();
+    if let Some(code) = &q.unit_code {
+        let roots = units_with_code(db, code, q.year).await?;
+        let scope = unit_scope(db, &roots, q.include_descendants, q.include_ancestors).await?;
+        select = select.filter(plan::Column::AdminUnitId.is_in(scope));
+    }
+    if let Some(kind) = q.kind {
+        select = select.filter(plan::Column::Kind.eq(kind));
+    }
+    if let Some(status) = q.status {
+        select = select.filter(plan::Column::Status.eq(status));
+    }
+    if let Some(issuer) = q.issuer_id {
+        select = select.filter(plan::Column::IssuerAgencyId.eq(issuer));
+    }
+    if let Some(search) = q
+        .search
+        .as_deref()
+        .map(text::fold)
+        .filter(|s| !s.is_empty())
+    {
+        for word in search.split(' ') {
+            select = select.filter(plan::Column::SearchKey.contains(word));
+        }
+    }
+    let mut plans = select.order_by_asc(plan::Column::Id).all(db).await?;
+    if let Some(y) = q.year {
+        plans.retain(|p| covers_year(p, y));
+    }
+    plans.sort_by_key(|p| (std::cmp::Reverse(p.issued_on), p.id));
+    // Undated plans last.
+    plans.sort_by_key(|p| p.issued_on.is_none());
+    Ok(plans)
+}
+
+/// The plan with this number issued by a unit with this code (any version), newest first.
+pub async fn plan_by_number<C: ConnectionTrait>(
+    db: &C,
+    number: &str,
+    unit_code: &str,
+) -> AppResult<Option<plan::Model>> {
+    let units: Vec<i64> = units_with_code(db, unit_code, None)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    Ok(plan::Entity::find()
+        .filter(plan::Column::Number.eq(text::clean(number)))
+        .filter(plan::Column::AdminUnitId.is_in(units))
+        .order_by_desc(plan::Column::IssuedOn)
+        .order_by_desc(plan::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// Agencies of a unit code (its versions valid on `as_of`, or all), valid on `as_of` when
+/// given, matching `search`, in Vietnamese order of their names.
+pub async fn find_agencies<C: ConnectionTrait>(
+    db: &C,
+    unit_code: Option<&str>,
+    search: Option<&str>,
+    as_of: Option<NaiveDate>,
+) -> AppResult<Vec<agency::Model>> {
+    let mut select = agency::Entity::find();
+    if let Some(code) = unit_code {
+        let mut units = units_with_code(db, code, None).await?;
+        if let Some(day) = as_of {
+            units.retain(|u| super::units::is_valid_on(u, day));
+        }
+        select = select.filter(agency::Column::AdminUnitId.is_in(units.into_iter().map(|u| u.id)));
+    }
+    if let Some(day) = as_of {
+        select = select
+            .filter(
+                Condition::any()
+                    .add(agency::Column::ValidFrom.is_null())
+                    .add(agency::Column::ValidFrom.lte(day)),
+            )
+            .filter(
+                Condition::any()
+                    .add(agency::Column::ValidTo.is_null())
+                    .add(agency::Column::ValidTo.gte(day)),
+            );
+    }
+    if let Some(search) = search.map(text::fold).filter(|s| !s.is_empty()) {
+        for word in search.split(' ') {
+            select = select.filter(agency::Column::SearchKey.contains(word));
+        }
+    }
+    let mut rows = select.all(db).await?;
+    rows.sort_by_cached_key(|a| (text::sort_key(&a.name), a.id));
+    Ok(rows)
+}
+
+/// Indicators matching a search and category, by code.
+pub async fn find_indicators<C: ConnectionTrait>(
+    db: &C,
+    search: Option<&str>,
+    category: Option<IndicatorCategory>,
+) -> AppResult<Vec<indicator::Model>> {
+    let mut select = indicator::Entity::find();
+    if let Some(c) = category {
+        select = select.filter(indicator::Column::Category.eq(c));
+    }
+    if let Some(search) = search.map(text::fold).filter(|s| !s.is_empty()) {
+        for word in search.split(' ') {
+            select = select.filter(indicator::Column::SearchKey.contains(word));
+        }
+    }
+    Ok(select.order_by_asc(indicator::Column::Code).all(db).await?)
+}

@@ -1,0 +1,426 @@
+//! The five documents as data, read through the API; importing plan files.
+
+use crate::common::TestApp;
+use serde_json::Value;
+
+fn nodes(conn: &Value) -> Vec<Value> {
+    conn["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a connection: {conn}"))
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+fn find(list: &Value, pred: impl Fn(&Value) -> bool) -> &Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|v| pred(v))
+        .unwrap_or_else(|| panic!("not found in {list}"))
+}
+
+#[tokio::test]
+async fn the_plans_list_holds_the_five_documents_and_the_referenced_ones() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(r#"{ plans(first: 100) { totalCount edges { node { key number status kind unit { code } } } } }"#)
+        .await;
+    let plans = nodes(&d["plans"]);
+    let issued: Vec<&str> = plans
+        .iter()
+        .filter(|p| p["status"] == "ISSUED")
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(issued.len(), 5, "{issued:?}");
+    for key in [
+        "784.plan.ct12-2024",
+        "79.directive.ct-2024",
+        "872.plan.230-kh-ubnd-2024",
+        "01.resolution.31-nq-hdnd-2023",
+        "767.plan.51-kh-ubnd-2022",
+    ] {
+        assert!(issued.contains(&key), "{key} in {issued:?}");
+    }
+    let referenced = plans.iter().find(|p| p["number"] == "12/CT-UBND").unwrap();
+    assert_eq!(referenced["status"], "REFERENCED");
+    assert_eq!(referenced["unit"]["code"], "79");
+    assert_eq!(d["plans"]["totalCount"], plans.len());
+    // Only REFERENCED ones, through the filter.
+    let r = app
+        .data(r#"{ plans(filter: {status: REFERENCED}) { edges { node { status } } } }"#)
+        .await;
+    assert!(
+        nodes(&r["plans"])
+            .iter()
+            .all(|p| p["status"] == "REFERENCED")
+    );
+    assert_eq!(nodes(&r["plans"]).len(), plans.len() - 5);
+}
+
+#[tokio::test]
+async fn hoc_mon_plan_has_5_targets_and_18_tasks_and_implements_12_ct_ubnd() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(r#"{ plans(filter: {unitCode: "784", kind: PLAN}) { edges { node {
+            number issuedOn title unit { code name }
+            parentPlan { number status issuedOn kind implementingPlans { key } }
+            bases { citation plan { number } }
+            targets { ordinal subTargets { period comparator value } }
+            assignments(first: 100) { totalCount edges { node { ordinal leadAgency { name kind } } } }
+            reportingDuties { recipient { name } }
+        } } } }"#)
+        .await;
+    let plans = nodes(&d["plans"]);
+    assert_eq!(plans.len(), 1);
+    let p = &plans[0];
+    assert!(
+        p["number"].is_null() && p["issuedOn"].is_null(),
+        "the document shows neither"
+    );
+    assert_eq!(p["unit"]["name"], "Huyện Hóc Môn");
+    assert_eq!(p["targets"].as_array().unwrap().len(), 5);
+    let t2 = find(&p["targets"], |t| t["ordinal"] == "2");
+    let periods: Vec<&str> = t2["subTargets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods, ["2024", "2025"]);
+    let tasks = nodes(&p["assignments"]);
+    assert_eq!(tasks.len(), 18);
+    assert_eq!(p["assignments"]["totalCount"], 18);
+    assert!(tasks.iter().all(|t| {
+        t["leadAgency"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("Phòng") || n.contains("huyện") || !n.is_empty())
+    }));
+    assert_eq!(
+        tasks.iter().filter(|t| t["ordinal"] == "1.2").count(),
+        2,
+        "the source's repeated 1.2 is kept"
+    );
+    assert!(
+        tasks.iter().any(|t| t["ordinal"].is_null()),
+        "group 3's unnumbered task"
+    );
+    let parent = &p["parentPlan"];
+    assert_eq!(parent["number"], "12/CT-UBND");
+    assert_eq!(parent["status"], "REFERENCED");
+    assert_eq!(parent["issuedOn"], "2024-08-12");
+    assert_eq!(parent["implementingPlans"][0]["key"], "784.plan.ct12-2024");
+    assert_eq!(p["bases"][0]["plan"]["number"], "12/CT-UBND");
+    assert!(
+        p["reportingDuties"][0]["recipient"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("Tài chính")
+    );
+}
+
+#[tokio::test]
+async fn ha_noi_targets_are_typed() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(r#"{ planByNumber(number: "31/NQ-HĐND", unitCode: "01") { kind issuedOn targets {
+            ordinal wording measure changeUnit comparator value upperValue unitOfMeasure indicator { code }
+            subTargets { ordinal disaggregation comparator value }
+        } } }"#)
+        .await;
+    let p = &d["planByNumber"];
+    assert_eq!(p["kind"], "RESOLUTION");
+    assert_eq!(p["issuedOn"], "2023-12-06");
+    let targets = &p["targets"];
+    assert_eq!(targets.as_array().unwrap().len(), 24);
+    let grdp = find(targets, |t| t["indicator"]["code"] == "GRDP_GROWTH");
+    assert_eq!(
+        (
+            &grdp["measure"],
+            &grdp["comparator"],
+            &grdp["value"],
+            &grdp["upperValue"]
+        ),
+        (
+            &Value::from("LEVEL"),
+            &Value::from("BETWEEN"),
+            &Value::from("6.5"),
+            &Value::from("7")
+        )
+    );
+    let poor = find(targets, |t| {
+        t["wording"].as_str().unwrap().contains("300-400 hộ")
+    });
+    assert_eq!(poor["measure"], "DECREASE");
+    assert_eq!(poor["changeUnit"], "ABSOLUTE");
+    assert_eq!(poor["comparator"], "BETWEEN");
+    assert_eq!(
+        (poor["value"].as_str(), poor["upperValue"].as_str()),
+        (Some("300"), Some("400"))
+    );
+    let water = find(targets, |t| {
+        t["wording"].as_str().unwrap().contains("nước sạch")
+    });
+    let urban = find(&water["subTargets"], |s| s["disaggregation"] == "urban");
+    let rural = find(&water["subTargets"], |s| s["disaggregation"] == "rural");
+    assert_eq!(urban["value"], "100");
+    assert_eq!(rural["value"], "95");
+    let t22 = find(targets, |t| t["ordinal"] == "22");
+    assert_eq!(t22["subTargets"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn thap_muoi_poverty_rate_and_tan_phu_reporting_duties() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(r#"{ tm: planByNumber(number: "230/KH-UBND", unitCode: "872") { targets { wording measure comparator value baseline baselinePeriod } bases { plan { status } } }
+                   tp: planByNumber(number: "51/KH-UBND", unitCode: "767") { reportingDuties { title period dueOn late recipient { name } } } }"#)
+        .await;
+    let targets = &d["tm"]["targets"];
+    assert_eq!(targets.as_array().unwrap().len(), 24);
+    let poor = find(targets, |t| {
+        t["wording"].as_str().unwrap().contains("hộ nghèo")
+    });
+    assert_eq!(
+        (
+            poor["measure"].as_str(),
+            poor["comparator"].as_str(),
+            poor["value"].as_str()
+        ),
+        (Some("LEVEL"), Some("BELOW"), Some("1"))
+    );
+    assert!(
+        d["tm"]["bases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["plan"]["status"] == "REFERENCED")
+    );
+    let duties = d["tp"]["reportingDuties"].as_array().unwrap();
+    let mut due: Vec<&str> = duties
+        .iter()
+        .map(|r| r["dueOn"].as_str().unwrap())
+        .collect();
+    due.sort();
+    assert_eq!(due, ["2022-05-15", "2022-12-01"]);
+    for r in duties {
+        assert_eq!(r["recipient"]["name"], "Phòng Nội vụ quận Tân Phú");
+        assert_eq!(
+            r["late"], true,
+            "no report was ever made and the dates have passed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_ignores_diacritics_and_filters_combine() {
+    let app = TestApp::spawn().await;
+    for q in ["hoc mon", "HÓC MÔN", "Hóc Môn"] {
+        let d = app.data(&format!(r#"{{ plans(filter: {{search: "{q}", status: ISSUED}}) {{ edges {{ node {{ key }} }} }} }}"#)).await;
+        let keys: Vec<String> = nodes(&d["plans"])
+            .iter()
+            .map(|p| p["key"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(keys, ["784.plan.ct12-2024"], "{q}");
+    }
+    let d = app
+        .data(r#"{ plans(filter: {search: "230/kh"}) { edges { node { number } } } }"#)
+        .await;
+    assert_eq!(nodes(&d["plans"])[0]["number"], "230/KH-UBND");
+    // Province 79 with everything below it: the city's directive and the two district plans.
+    let d = app.data(r#"{ plans(filter: {unitCode: "79", includeDescendants: true, status: ISSUED}) { edges { node { key } } } }"#).await;
+    let mut keys: Vec<String> = nodes(&d["plans"])
+        .iter()
+        .map(|p| p["key"].as_str().unwrap().to_string())
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "767.plan.51-kh-ubnd-2022",
+            "784.plan.ct12-2024",
+            "79.directive.ct-2024"
+        ]
+    );
+    // Hóc Môn with what is above it: its own plan and the city's documents.
+    let d = app.data(r#"{ plans(filter: {unitCode: "784", includeAncestors: true, year: 2024}) { edges { node { key } } } }"#).await;
+    let keys: Vec<String> = nodes(&d["plans"])
+        .iter()
+        .map(|p| p["key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        keys.contains(&"79.directive.ct-2024".to_string())
+            && keys.contains(&"784.plan.ct12-2024".to_string()),
+        "{keys:?}"
+    );
+    assert!(!keys.iter().any(|k| k.starts_with("872")), "{keys:?}");
+    // Year: Tân Phú's 2022 plan is not a 2024 plan.
+    let d = app
+        .data(r#"{ plans(filter: {year: 2022, status: ISSUED}) { edges { node { key } } } }"#)
+        .await;
+    let keys: Vec<String> = nodes(&d["plans"])
+        .iter()
+        .map(|p| p["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys, ["767.plan.51-kh-ubnd-2022"]);
+}
+
+#[tokio::test]
+async fn agencies_indicators_and_nodes() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(r#"{ agencies(unitCode: "784", search: "tai chinh") { edges { node { id key name validTo unit { code } parent { key } } } }
+                   indicators(filter: {search: "ngheo"}) { edges { node { code category direction } } }
+                   indicator(code: "GRDP_GROWTH") { name unitOfMeasure } }"#)
+        .await;
+    let agencies = nodes(&d["agencies"]);
+    assert_eq!(agencies.len(), 1, "{agencies:?}");
+    assert_eq!(agencies[0]["key"], "784.phong-tckh");
+    assert_eq!(agencies[0]["validTo"], "2025-06-30");
+    assert_eq!(agencies[0]["unit"]["code"], "784");
+    assert!(
+        nodes(&d["indicators"])
+            .iter()
+            .any(|i| i["code"] == "POOR_HOUSEHOLD_RATE")
+    );
+    assert_eq!(d["indicator"]["unitOfMeasure"], "%");
+    // District offices are gone today.
+    let today = app
+        .data(r#"{ agencies(unitCode: "784", asOf: "2026-01-01") { totalCount } }"#)
+        .await;
+    assert_eq!(today["agencies"]["totalCount"], 0);
+    // A global id resolves through node().
+    let id = agencies[0]["id"].as_str().unwrap();
+    let n = app
+        .data(&format!(
+            r#"{{ node(id: "{id}") {{ id ... on Agency {{ key }} }} }}"#
+        ))
+        .await;
+    assert_eq!(n["node"]["key"], "784.phong-tckh");
+}
+
+#[tokio::test]
+async fn a_plan_with_all_its_targets_and_tasks_takes_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    let q = r#"{ plans(first: 100) { edges { node { number unit { code } issuer { name } parentPlan { number }
+        bases { plan { number } } addressees { name } reportingDuties { reporter { name } recipient { name } late }
+        targets { indicator { code } unit { code } subTargets { indicator { code } value } }
+        assignments(first: 500) { edges { node { leadAgency { name unit { code } } coordinatingAgencies { name } targets { ordinal } plan { number } overdue progressReports { status } } } } } } } }"#;
+    let (data, statements) = app.counted(q).await;
+    let tasks: usize = nodes(&data["plans"])
+        .iter()
+        .map(|p| p["assignments"]["edges"].as_array().unwrap().len())
+        .sum();
+    assert!(tasks > 100, "{tasks}");
+    eprintln!("all plans, targets and tasks: {statements} statements for {tasks} tasks");
+    // One statement per relation (some relations of the same kind load in more than one round),
+    // whatever the number of plans, targets and tasks.
+    assert!(
+        statements <= 30,
+        "{statements} statements for {tasks} tasks"
+    );
+    let one = q.replace(
+        "plans(first: 100)",
+        "plans(first: 100, filter: {unitCode: \"784\", status: ISSUED})",
+    );
+    let (data, for_one) = app.counted(&one).await;
+    assert_eq!(nodes(&data["plans"]).len(), 1);
+    eprintln!("one plan: {for_one} statements");
+    assert!(
+        statements <= for_one + 3,
+        "all plans {statements}, one plan {for_one}"
+    );
+}
+
+const GOOD: &str = r#"format = 1
+[plan]
+key = "79.plan.test-2024"
+kind = "PLAN"
+title = "Kế hoạch thử"
+unit = "79"
+issued_on = "2024-03-01"
+issuer = "79.ubnd"
+
+[[targets]]
+ordinal = "1"
+wording = "Tăng trưởng 6,5-7%"
+comparator = "BETWEEN"
+value = "6.5"
+upper_value = "7"
+
+[[assignments]]
+ordinal = "1"
+title = "Làm việc"
+lead = "79.ubnd"
+targets = ["1"]
+"#;
+
+async fn plan_count(app: &TestApp) -> u64 {
+    app.data("{ plans { totalCount } }").await["plans"]["totalCount"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn bad_plan_files_write_nothing_and_good_ones_import_once() {
+    use api::services::plan_import::{ImportOutcome, import_plan_file};
+    let app = TestApp::spawn().await;
+    let before = plan_count(&app).await;
+    let cases = [
+        (
+            GOOD.replace("lead = \"79.ubnd\"", "lead = \"79.nobody\""),
+            "line 17",
+            "79.nobody",
+        ),
+        (
+            GOOD.replace("upper_value = \"7\"\n", ""),
+            "line 10",
+            "upper_value",
+        ),
+        (
+            GOOD.replace("2024-03-01", "2024-02-30"),
+            "line 2",
+            "issued_on",
+        ),
+        (
+            GOOD.replace("unit = \"79\"", "unit = \"99\""),
+            "line 2",
+            "unit",
+        ),
+    ];
+    for (file, line, needle) in cases {
+        let err = import_plan_file(&app.db, &file).await.unwrap_err();
+        let text = err.detail();
+        assert!(text.starts_with(line) && text.contains(needle), "{text}");
+        assert_eq!(
+            plan_count(&app).await,
+            before,
+            "nothing written for {needle}"
+        );
+    }
+    let first = import_plan_file(&app.db, GOOD).await.unwrap();
+    assert_eq!(first.outcome, ImportOutcome::Created);
+    assert_eq!((first.targets, first.assignments), (1, 1));
+    assert_eq!(plan_count(&app).await, before + 1);
+    let again = import_plan_file(&app.db, GOOD).await.unwrap();
+    assert_eq!(again.outcome, ImportOutcome::Unchanged);
+    let v = app.data(r#"{ planByNumber(number: "x", unitCode: "79") { id } plans(filter: {search: "ke hoach thu"}) { edges { node { version targets { value upperValue } assignments { edges { node { targets { ordinal } } } } } } } }"#).await;
+    let p = &nodes(&v["plans"])[0];
+    assert_eq!(p["version"], 1, "re-importing changed nothing");
+    assert_eq!(p["targets"][0]["upperValue"], "7");
+    assert_eq!(
+        p["assignments"]["edges"][0]["node"]["targets"][0]["ordinal"],
+        "1"
+    );
+    // A changed file replaces the plan's content and raises its version.
+    let changed = GOOD.replace("upper_value = \"7\"", "upper_value = \"7.5\"");
+    assert_eq!(
+        import_plan_file(&app.db, &changed).await.unwrap().outcome,
+        ImportOutcome::Updated
+    );
+    let v = app.data(r#"{ plans(filter: {search: "ke hoach thu"}) { edges { node { version targets { upperValue } } } } }"#).await;
+    let p = &nodes(&v["plans"])[0];
+    assert_eq!(p["version"], 2);
+    assert_eq!(p["targets"].as_array().unwrap().len(), 1);
+    assert_eq!(p["targets"][0]["upperValue"], "7.5");
+}
