@@ -3,6 +3,7 @@
 use crate::app::{self, Application};
 use crate::config::Config;
 use crate::services::plan_import::{self, ImportOutcome};
+use crate::services::{unit_files, unit_import, units};
 use crate::{db, graphql, seed, telemetry};
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
@@ -40,6 +41,12 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Administrative unit tools.
+    Units {
+        /// What to do.
+        #[command(subcommand)]
+        action: UnitsAction,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
 }
@@ -52,6 +59,35 @@ pub enum ImportWhat {
         /// The files.
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
+    },
+    /// A list of administrative units (three-level, two-level or the GSO export, recognised
+    /// from the header), as of a date; one transaction.
+    AdminUnits {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// The first day the list is valid; leave out only for the first list of an empty
+        /// database.
+        #[arg(long)]
+        valid_from: Option<chrono::NaiveDate>,
+    },
+    /// The official old → new mapping, effective on a date; one transaction.
+    AdminUnitLineage {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// The day the new units took over.
+        #[arg(long)]
+        effective: chrono::NaiveDate,
+    },
+}
+
+/// Administrative unit tools.
+#[derive(Subcommand, Debug)]
+pub enum UnitsAction {
+    /// Count the units valid on a day, by level.
+    Count {
+        /// The day; today in Vietnam when absent.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
     },
 }
 
@@ -102,6 +138,14 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A spinner on a terminal (hidden when stderr is not one).
+fn spinner(message: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 /// A pool on a database whose schema is current: migrated here when `AUTO_MIGRATE` is on (the
@@ -228,6 +272,88 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             } else {
                 Ok(())
             }
+        }
+        Command::Import {
+            what: ImportWhat::AdminUnits { file, valid_from },
+        } => {
+            let content =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let conn = connect_migrated(&config).await?;
+            let progress = spinner("reading the list");
+            let (format, rows) = unit_files::parse_unit_list(&content)
+                .map_err(|e| format!("{}: {}; nothing written", file.display(), e.detail()))?;
+            progress.set_message(format!("applying {} units ({format:?})", rows.len()));
+            let started = std::time::Instant::now();
+            let txn = db::begin_write(&conn)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            let report = unit_import::apply_snapshot(&txn, &rows, valid_from)
+                .await
+                .map_err(|e| format!("{}: {}; nothing written", file.display(), e.detail()))?;
+            txn.commit().await.map_err(|e| format!("database: {e}"))?;
+            progress.finish_and_clear();
+            let changed = report.opened + report.closed + report.lineage > 0;
+            println!(
+                "{}: {format:?}, {} units: {} continued, {} opened, {} closed, {} lineage links{} ({} ms)",
+                file.display(),
+                rows.len(),
+                report.continued,
+                report.opened,
+                report.closed,
+                report.lineage,
+                if changed { "" } else { "; nothing changed" },
+                started.elapsed().as_millis()
+            );
+            Ok(())
+        }
+        Command::Import {
+            what: ImportWhat::AdminUnitLineage { file, effective },
+        } => {
+            let content =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let conn = connect_migrated(&config).await?;
+            let progress = spinner("reading the mapping");
+            let mapping = unit_files::parse_mapping(&content)
+                .map_err(|e| format!("{}: {}; nothing written", file.display(), e.detail()))?;
+            progress.set_message(format!("applying {} links", mapping.rows.len()));
+            let started = std::time::Instant::now();
+            let txn = db::begin_write(&conn)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            let report = unit_import::apply_lineage(&txn, &mapping.rows, effective)
+                .await
+                .map_err(|e| format!("{}: {}; nothing written", file.display(), e.detail()))?;
+            txn.commit().await.map_err(|e| format!("database: {e}"))?;
+            progress.finish_and_clear();
+            for (line, reason) in mapping.skipped.iter().chain(report.skipped.iter()) {
+                println!("{}: line {line}: {reason}", file.display());
+            }
+            println!(
+                "{}: {} rows: {} lineage links written, {} unchanged, {} skipped{} ({} ms)",
+                file.display(),
+                mapping.rows.len() + mapping.skipped.len(),
+                report.written,
+                report.unchanged,
+                mapping.skipped.len() + report.skipped.len(),
+                if report.written == 0 {
+                    "; nothing changed"
+                } else {
+                    ""
+                },
+                started.elapsed().as_millis()
+            );
+            Ok(())
+        }
+        Command::Units {
+            action: UnitsAction::Count { as_of },
+        } => {
+            let conn = connect_migrated(&config).await?;
+            let day = as_of.unwrap_or_else(crate::clock::today);
+            let (p, d, c) = units::count_by_level(&conn, day)
+                .await
+                .map_err(|e| e.detail())?;
+            println!("{day}: {p} provinces, {d} districts, {c} communes");
+            Ok(())
         }
         Command::Schema => Ok(()),
     }

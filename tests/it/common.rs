@@ -64,7 +64,12 @@ impl TestApp {
     /// A server on a fresh migrated database with no data, its configuration adjusted.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let url = fresh_database().await;
-        let mut config = Config::for_database(&url).unwrap();
+        Self::spawn_on(&url, adjust).await
+    }
+
+    /// A server on a given database (migrated if needed).
+    pub async fn spawn_on(url: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::for_database(url).unwrap();
         adjust(&mut config);
         let app = Application::build(&config)
             .await

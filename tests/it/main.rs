@@ -7,6 +7,7 @@ mod common;
 mod http_spec;
 mod import;
 mod migrations;
+mod national;
 mod plans;
 mod schema;
 mod units;

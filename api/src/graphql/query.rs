@@ -8,7 +8,10 @@ use super::plans::{
 use super::scalars::Date;
 use super::scalars::{decode_node_id, decode_node_id_of};
 use super::units::max_page;
-use super::units::{AdminLevel, AdminUnit, Commune, District, Node, Province, UnitNode, loaders};
+use super::units::{
+    AdminLevel, AdminUnit, AdminUnitConnection, Commune, District, Node, Province, UnitNode,
+    loaders,
+};
 use crate::clock;
 use crate::error::AppError;
 use crate::services::plans;
@@ -306,5 +309,81 @@ impl QueryRoot {
             .into_iter()
             .find(|i| i.code == code.trim())
             .map(|i| Indicator(Arc::new(i))))
+    }
+
+    /// Units whose name or code matches, the way Vietnamese users type: "hoc mon", "HÓC MÔN"
+    /// and decomposed Unicode all find Hóc Môn. Ranked: exact name without its type word (or
+    /// code), then prefix, then contains; ties go to the higher level, then Vietnamese order.
+    /// Without `asOf`, today's units come first and then historical ones (see `validTo`).
+    async fn search_admin_units(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Words of the name, or the start of a code.")] query: String,
+        #[graphql(desc = "Only units of this level.")] level: Option<AdminLevel>,
+        #[graphql(
+            desc = "Only units valid on this day; today's and historical units when absent."
+        )]
+        as_of: Option<Date>,
+        #[graphql(desc = "Only units below the unit with this code (on `asOf`, else today).")]
+        within: Option<String>,
+        #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+    ) -> Result<AdminUnitConnection> {
+        if crate::text::fold(&query).chars().count() < 2 {
+            return Err(AppError::bad_input("query", "type at least two characters").into());
+        }
+        let root = match &within {
+            Some(code) => {
+                check_code(code)?;
+                let day = as_of.map(|d| d.0).unwrap_or_else(clock::today);
+                Some(
+                    units::by_code(db(ctx)?, code, day, None)
+                        .await?
+                        .ok_or_else(|| {
+                            AppError::bad_input("within", format!("no unit {code} on {day}"))
+                        })?,
+                )
+            }
+            None => None,
+        };
+        let day = as_of.map(|d| d.0);
+        let hits =
+            units::search(db(ctx)?, &query, level.map(Into::into), day, root.as_ref()).await?;
+        let view = day.unwrap_or_else(clock::today);
+        let all: Vec<(String, AdminUnit)> = hits
+            .into_iter()
+            .map(|h| {
+                (
+                    h.rank,
+                    AdminUnit::from_node(UnitNode::new(Arc::new(h.unit), view)),
+                )
+            })
+            .collect();
+        let args = PageArgs {
+            after,
+            first,
+            ..Default::default()
+        };
+        let page = pagination::paginate(
+            &all,
+            |(rank, u)| (rank.clone(), unit_row_id(u)),
+            &args,
+            max_page(ctx),
+        )?;
+        Ok(AdminUnitConnection {
+            page: pagination::Page {
+                items: page.items.into_iter().map(|(c, (_, u))| (c, u)).collect(),
+                info: page.info,
+                total: page.total,
+            },
+        })
+    }
+}
+
+fn unit_row_id(u: &AdminUnit) -> i64 {
+    match u {
+        AdminUnit::Province(p) => p.0.unit.id,
+        AdminUnit::District(d) => d.0.unit.id,
+        AdminUnit::Commune(c) => c.0.unit.id,
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod plan_import;
 pub mod plans;
+pub mod unit_files;
 pub mod unit_import;
 pub mod units;

@@ -309,7 +309,7 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
             pairs.push((old.id, *new, change, None));
         }
     }
-    report.lineage = upsert_links(db, &pairs, date, false).await?.0;
+    report.lineage = upsert_links(db, &pairs, date, |_, _| false).await?.0;
     Ok(report)
 }
 
@@ -330,7 +330,7 @@ async fn upsert_links<C: ConnectionTrait>(
     db: &C,
     pairs: &[(i64, i64, LineageChange, Option<i32>)],
     effective_on: NaiveDate,
-    overwrite: bool,
+    overwrite: impl Fn(i64, i64) -> bool,
 ) -> AppResult<(usize, usize)> {
     let predecessors: BTreeSet<i64> = pairs.iter().map(|p| p.0).collect();
     let mut stored: HashMap<(i64, i64), admin_unit_lineage::Model> = HashMap::new();
@@ -349,7 +349,7 @@ async fn upsert_links<C: ConnectionTrait>(
     for &(pred, succ, change, split) in pairs {
         match stored.get(&(pred, succ)) {
             Some(link) if link.change == change && link.split_count == split => unchanged += 1,
-            Some(_) if !overwrite => unchanged += 1,
+            Some(_) if !overwrite(pred, succ) => unchanged += 1,
             Some(link) => {
                 Lineage::update_many()
                     .col_expr(admin_unit_lineage::Column::Change, Expr::value(change))
@@ -457,7 +457,7 @@ pub async fn apply_lineage<C: ConnectionTrait>(
                 .push((row.line, format!("no unit {} on {effective}", row.new_code))),
         }
     }
-    let (w, u) = upsert_links(db, &pairs, effective, true).await?;
+    let (w, u) = upsert_links(db, &pairs, effective, |_, _| true).await?;
     report.written += w;
     report.unchanged += u;
 
@@ -525,8 +525,16 @@ pub async fn apply_lineage<C: ConnectionTrait>(
         derived.extend(succs.iter().map(|s| (*pred, *s, kind, split)));
     }
     derived.sort_by_key(|p| (p.0, p.1));
-    // A derived link never replaces a stored one (a code continuation, or a mapping row).
-    let (w, u) = upsert_links(db, &derived, effective, false).await?;
+    // A derived link replaces a code-continuation link of the same pair (Tiền Giang 82 → the
+    // new Đồng Tháp 82 merged, it was not renamed), except a plain one-to-one change, where
+    // RENAMED / RETYPED says more than MERGED_WHOLE.
+    let one_to_one = |pred: i64, succ: i64| {
+        let only =
+            |m: &HashMap<i64, BTreeSet<i64>>, k: i64| m.get(&k).is_some_and(|s| s.len() == 1);
+        (only(&district_succ, pred) && only(&district_pred, succ))
+            || (only(&province_succ, pred) && only(&province_pred, succ))
+    };
+    let (w, u) = upsert_links(db, &derived, effective, |p, s| !one_to_one(p, s)).await?;
     report.written += w;
     report.unchanged += u;
     Ok(report)

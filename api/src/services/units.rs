@@ -182,3 +182,109 @@ pub async fn lineage_of<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// Units valid on a date, counted by level: (provinces, districts, communes).
+pub async fn count_by_level<C: ConnectionTrait>(
+    db: &C,
+    date: NaiveDate,
+) -> AppResult<(u64, u64, u64)> {
+    use sea_orm::PaginatorTrait;
+    let count = |level: AdminLevel| {
+        AdminUnit::find()
+            .filter(Column::Level.eq(level))
+            .filter(valid_on(date))
+            .count(db)
+    };
+    Ok((
+        count(AdminLevel::Province).await?,
+        count(AdminLevel::District).await?,
+        count(AdminLevel::Commune).await?,
+    ))
+}
+
+/// How a search hit matched, best first.
+fn match_rank(unit: &admin_unit::Model, query: &str) -> Option<u8> {
+    let bare = crate::text::fold(crate::text::bare_name(&unit.name));
+    if bare == query || unit.code == query {
+        Some(0)
+    } else if bare.starts_with(query) || unit.code.starts_with(query) {
+        Some(1)
+    } else if unit.search_key.contains(query) {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+fn level_rank(level: AdminLevel) -> u8 {
+    match level {
+        AdminLevel::Province => 0,
+        AdminLevel::District => 1,
+        AdminLevel::Commune => 2,
+    }
+}
+
+/// A ranked search hit; `rank` orders hits (and pages them).
+pub struct SearchHit {
+    /// The unit version found.
+    pub unit: admin_unit::Model,
+    /// Position key: match kind, current before historical, level, Vietnamese order.
+    pub rank: String,
+}
+
+/// Searches units by name or code the way Vietnamese users type: case, diacritics,
+/// apostrophes and the normal form are ignored. Ranked: exact bare name (or code), then
+/// prefix, then contains; ties go to the higher level, then Vietnamese order. With `as_of`
+/// only units valid that day are searched; without, today's units come first and then
+/// historical ones. `within` limits hits to the units below a unit (as of the same day).
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
+    query: &str,
+    level: Option<AdminLevel>,
+    as_of: Option<NaiveDate>,
+    within: Option<&admin_unit::Model>,
+) -> AppResult<Vec<SearchHit>> {
+    let q = crate::text::fold(query);
+    let mut select = AdminUnit::find();
+    let mut matches = Condition::any().add(Column::SearchKey.contains(&q));
+    if q.bytes().all(|b| b.is_ascii_digit()) {
+        matches = matches.add(Column::Code.starts_with(&q));
+    }
+    select = select.filter(matches);
+    if let Some(level) = level {
+        select = select.filter(Column::Level.eq(level));
+    }
+    if let Some(day) = as_of {
+        select = select.filter(valid_on(day));
+    }
+    if let Some(root) = within {
+        let day = as_of.unwrap_or_else(crate::clock::today);
+        let mut scope: Vec<i64> = vec![root.id];
+        let mut frontier = vec![root.id];
+        for _ in 0..2 {
+            let below: Vec<i64> = children_of(db, &frontier, day)
+                .await?
+                .into_values()
+                .flatten()
+                .map(|u| u.id)
+                .collect();
+            scope.extend(below.iter().copied());
+            frontier = below;
+        }
+        select = select.filter(Column::ParentId.is_in(scope));
+    }
+    let today = crate::clock::today();
+    let mut hits: Vec<SearchHit> = select
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|unit| {
+            let m = match_rank(&unit, &q)?;
+            let historical = u8::from(as_of.is_none() && !is_valid_on(&unit, today));
+            let rank = format!("{m}{historical}{}{}", level_rank(unit.level), unit.sort_key);
+            Some(SearchHit { unit, rank })
+        })
+        .collect();
+    hits.sort_by(|a, b| (&a.rank, a.unit.id).cmp(&(&b.rank, b.unit.id)));
+    Ok(hits)
+}
