@@ -41,6 +41,29 @@ impl Period {
         Some(p)
     }
 
+    /// The period after this one, of the same length.
+    pub fn next(self) -> Self {
+        match self {
+            Period::Year(y) => Period::Year(y + 1),
+            Period::SixMonths(y, 2) => Period::SixMonths(y + 1, 1),
+            Period::SixMonths(y, h) => Period::SixMonths(y, h + 1),
+            Period::Quarter(y, 4) => Period::Quarter(y + 1, 1),
+            Period::Quarter(y, q) => Period::Quarter(y, q + 1),
+            Period::Month(y, 12) => Period::Month(y + 1, 1),
+            Period::Month(y, m) => Period::Month(y, m + 1),
+        }
+    }
+
+    /// Its length in months.
+    pub fn months(self) -> u32 {
+        match self {
+            Period::Year(_) => 12,
+            Period::SixMonths(..) => 6,
+            Period::Quarter(..) => 3,
+            Period::Month(..) => 1,
+        }
+    }
+
     /// The last day of the period (data for a period belongs to the unit valid then).
     pub fn end(self) -> NaiveDate {
         let (year, last_month) = match self {
@@ -58,6 +81,41 @@ impl Period {
     }
 }
 
+impl std::fmt::Display for Period {
+    /// The DHIS2 id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Period::Year(y) => write!(f, "{y}"),
+            Period::SixMonths(y, h) => write!(f, "{y}S{h}"),
+            Period::Quarter(y, q) => write!(f, "{y}Q{q}"),
+            Period::Month(y, m) => write!(f, "{y}{m:02}"),
+        }
+    }
+}
+
+/// The occurrence of a recurring report due most recently before `today`: its period and due
+/// date, stepping from the first (`period`, `due_on`) by the period's own length.
+pub fn latest_due(
+    period: Period,
+    due_on: NaiveDate,
+    today: NaiveDate,
+) -> Option<(Period, NaiveDate)> {
+    if due_on >= today {
+        return None;
+    }
+    let (mut p, mut due) = (period, due_on);
+    // Bounded: a monthly duty over fifty years.
+    for k in 1..=600u32 {
+        let next_due = due_on.checked_add_months(chrono::Months::new(period.months() * k))?;
+        if next_due >= today {
+            break;
+        }
+        p = p.next();
+        due = next_due;
+    }
+    Some((p, due))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +129,37 @@ mod tests {
         for bad in ["24", "2024S3", "2024Q5", "202413", "2024-06", "abcd"] {
             assert_eq!(Period::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn steps_and_occurrences() {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            Period::parse("2024Q4").unwrap().next().to_string(),
+            "2025Q1"
+        );
+        assert_eq!(
+            Period::parse("202412").unwrap().next().to_string(),
+            "202501"
+        );
+        let (p, due) = latest_due(
+            Period::parse("202401").unwrap(),
+            d("2024-01-31"),
+            d("2024-04-15"),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.to_string(), due),
+            ("202403".to_string(), d("2024-03-31"))
+        );
+        assert_eq!(
+            latest_due(
+                Period::parse("2024").unwrap(),
+                d("2024-12-31"),
+                d("2024-06-01")
+            ),
+            None
+        );
     }
 
     #[test]

@@ -153,6 +153,11 @@ pub enum SeedOutcome {
 pub async fn seed_demo(db: &DatabaseConnection) -> AppResult<SeedOutcome> {
     let outcome = seed_units(db).await?;
     for (name, content) in DEMO_PLANS {
+        // A demo document already present (perhaps edited, or re-imported by its office) is
+        // left as it is.
+        if plan_import::is_present(db, content).await? {
+            continue;
+        }
         plan_import::import_plan_file(db, content)
             .await
             .map_err(|e| AppError::internal(format!("demo plan {name}: {}", e.detail())))?;

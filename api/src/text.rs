@@ -33,6 +33,31 @@ pub fn fold(input: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A LIKE pattern matching `needle` anywhere, with `\`, `%` and `_` escaped (use with
+/// `ESCAPE '\'`, as [`contains`] does), so that user input is matched literally on both
+/// backends.
+pub fn like_anywhere(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// `column LIKE '%needle%' ESCAPE '\'`: a literal substring match on a folded key column.
+pub fn contains(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    needle: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    Expr::col(column).like(LikeExpr::new(like_anywhere(needle)).escape('\\'))
+}
+
 /// The official type words that lead unit names ("Huyện Hóc Môn" → "Hóc Môn"), longest first.
 const TYPE_WORDS: &[&str] = &[
     "Thành phố Trung ương",
@@ -155,6 +180,12 @@ mod tests {
         assert_eq!(fold(&decomposed), "hoc mon");
         assert_eq!(fold("Đắk Lắk"), "dak lak");
         assert_eq!(fold("Ea H’leo"), "ea hleo");
+    }
+
+    #[test]
+    fn like_patterns_are_literal() {
+        assert_eq!(like_anywhere("hoc mon"), "%hoc mon%");
+        assert_eq!(like_anywhere("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 
     #[test]

@@ -67,7 +67,7 @@ async fn hoc_mon_plan_has_5_targets_and_18_tasks_and_implements_12_ct_ubnd() {
             parentPlan { number status issuedOn kind implementingPlans { key } }
             bases { citation plan { number } }
             targets { ordinal subTargets { period comparator value } }
-            assignments(first: 100) { totalCount edges { node { ordinal leadAgency { name kind } } } }
+            assignments(first: 100) { totalCount edges { node { ordinal leadAgency { key name kind } } } }
             reportingDuties { recipient { name } }
         } } } }"#)
         .await;

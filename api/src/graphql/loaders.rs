@@ -185,7 +185,7 @@ group_loader!(/** Targets of plans, in document order. */ TargetsOfPlan, target,
 group_loader!(/** Assignments of plans, in document order. */ AssignmentsOfPlan, assignment, PlanId, plan_id, [Position, Id]);
 group_loader!(/** Legal bases of plans. */ BasesOfPlan, plan_basis, PlanId, plan_id, [Position, Id]);
 group_loader!(/** Addressees of plans. */ AddresseesOfPlan, plan_addressee, PlanId, plan_id, [AgencyId]);
-group_loader!(/** Plans implementing plans. */ ImplementingPlans, plan, ParentPlanId, parent_plan_id, [IssuedOn, Id]);
+group_loader!(/** Plans implementing plans (by id; callers order by date). */ ImplementingPlans, plan, ParentPlanId, parent_plan_id, [Id]);
 group_loader!(/** Reporting duties of plans. */ DutiesOfPlan, reporting_duty, PlanId, plan_id, [DueOn, Id]);
 group_loader!(/** Coordinating agencies of assignments. */ CoordinatorsOf, assignment_coordinator, AssignmentId, assignment_id, [AgencyId]);
 group_loader!(/** Targets linked to assignments. */ TargetLinksOf, assignment_target, AssignmentId, assignment_id, [TargetId]);

@@ -7,7 +7,7 @@ use crate::clock;
 use crate::connection;
 use crate::error::AppError;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use entity::enums::{self as E};
 use std::sync::Arc;
 
@@ -222,12 +222,13 @@ impl Plan {
 
     /// Its position in lists: newest issue first, undated last.
     pub fn position(&self) -> pagination::Key {
+        // Descending dates as an ascending key; undated plans after every dated one.
         let day = self
             .0
             .issued_on
-            .map(|d| 99_999_999 - d.format("%Y%m%d").to_string().parse::<u32>().unwrap_or(0))
-            .unwrap_or(99_999_999);
-        (format!("{day:08}"), self.0.id)
+            .map(|d| 100_000_000 - i64::from(d.num_days_from_ce()))
+            .unwrap_or(999_999_999);
+        (format!("{day:09}"), self.0.id)
     }
 }
 
@@ -354,7 +355,9 @@ impl Plan {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(rows.iter().map(|p| Plan(Arc::new(p.clone()))).collect())
+        let mut plans: Vec<Plan> = rows.iter().map(|p| Plan(Arc::new(p.clone()))).collect();
+        plans.sort_by_key(|p| p.position());
+        Ok(plans)
     }
     /// Agencies the document is addressed or sent to.
     async fn addressees(&self, ctx: &Context<'_>) -> Result<Vec<Agency>> {
@@ -713,19 +716,31 @@ impl ReportingDuty {
     async fn due_on(&self) -> Date {
         Date(self.0.due_on)
     }
-    /// Whether the due date has passed (in Vietnam) with no report submitted or accepted.
+    /// Whether a report is overdue (in Vietnam): for a single report, its due date has passed
+    /// with no report submitted or accepted; for a recurring duty, the same holds for the
+    /// occurrence due most recently.
     async fn late(&self, ctx: &Context<'_>) -> Result<bool> {
-        if self.0.due_on >= clock::today() {
+        let Some(first) = crate::period::Period::parse(&self.0.period) else {
             return Ok(false);
-        }
+        };
+        let today = clock::today();
+        let occurrence = if self.0.recurrence.is_some() {
+            crate::period::latest_due(first, self.0.due_on, today)
+        } else {
+            (self.0.due_on < today).then_some((first, self.0.due_on))
+        };
+        let Some((period, _)) = occurrence else {
+            return Ok(false);
+        };
         let reports = loaders(ctx)?
             .reports_of_duty
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
+        let period = period.to_string();
         Ok(!reports
             .iter()
-            .any(|r| r.status != E::ReportStatus::Returned))
+            .any(|r| r.period == period && r.status != E::ReportStatus::Returned))
     }
     /// Reports made for it, oldest first.
     async fn reports(&self, ctx: &Context<'_>) -> Result<Vec<ProgressReport>> {

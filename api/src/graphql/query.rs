@@ -347,43 +347,46 @@ impl QueryRoot {
             None => None,
         };
         let day = as_of.map(|d| d.0);
-        let hits =
-            units::search(db(ctx)?, &query, level.map(Into::into), day, root.as_ref()).await?;
-        let view = day.unwrap_or_else(clock::today);
-        let all: Vec<(String, AdminUnit)> = hits
-            .into_iter()
-            .map(|h| {
-                (
-                    h.rank,
-                    AdminUnit::from_node(UnitNode::new(Arc::new(h.unit), view)),
-                )
-            })
-            .collect();
+        let max = max_page(ctx);
         let args = PageArgs {
             after,
             first,
             ..Default::default()
         };
-        let page = pagination::paginate(
-            &all,
-            |(rank, u)| (rank.clone(), unit_row_id(u)),
-            &args,
-            max_page(ctx),
-        )?;
+        let mut page = None;
+        let (found, _) = units::search(
+            db(ctx)?,
+            &query,
+            level.map(Into::into),
+            day,
+            root.as_ref(),
+            |ranked| {
+                let p = pagination::paginate(ranked, |k| k.clone(), &args, max)?;
+                let ids = p.items.iter().map(|(_, (_, id))| *id).collect();
+                page = Some(p);
+                Ok(ids)
+            },
+        )
+        .await?;
+        let page = page.ok_or_else(|| AppError::internal("search produced no page"))?;
+        let view = day.unwrap_or_else(clock::today);
+        let items = page
+            .items
+            .into_iter()
+            .filter_map(|(cursor, (_, id))| {
+                let row = found.rows.get(&id)?.clone();
+                Some((
+                    cursor,
+                    AdminUnit::from_node(UnitNode::new(Arc::new(row), view)),
+                ))
+            })
+            .collect();
         Ok(AdminUnitConnection {
             page: pagination::Page {
-                items: page.items.into_iter().map(|(c, (_, u))| (c, u)).collect(),
+                items,
                 info: page.info,
                 total: page.total,
             },
         })
-    }
-}
-
-fn unit_row_id(u: &AdminUnit) -> i64 {
-    match u {
-        AdminUnit::Province(p) => p.0.unit.id,
-        AdminUnit::District(d) => d.0.unit.id,
-        AdminUnit::Commune(c) => c.0.unit.id,
     }
 }

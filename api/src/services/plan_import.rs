@@ -582,6 +582,18 @@ async fn unit_id<C: ConnectionTrait>(
         .ok_or_else(|| ctx.err(span, format!("unit: no unit `{code}` on {date}")))
 }
 
+/// Whether the document of a plan file is already stored (not only as a reference).
+pub async fn is_present(db: &DatabaseConnection, content: &str) -> AppResult<bool> {
+    let (file, _, _) = parse(content)?;
+    let key = file.plan.get_ref().key.trim().to_string();
+    Ok(plan::Entity::find()
+        .filter(plan::Column::Code.eq(key))
+        .filter(plan::Column::Status.ne(PlanStatus::Referenced))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Imports one plan file.
 pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResult<ImportReport> {
     let (file, targets, warnings) = parse(content)?;
@@ -909,6 +921,35 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
     };
     let (plan_id, outcome) = match &existing {
         Some(old) => {
+            // Progress reported on the plan's tasks or duties is never discarded by a new
+            // version of the file.
+            let assignment_ids: Vec<i64> = assignment::Entity::find()
+                .filter(assignment::Column::PlanId.eq(old.id))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|a| a.id)
+                .collect();
+            let duty_ids: Vec<i64> = reporting_duty::Entity::find()
+                .filter(reporting_duty::Column::PlanId.eq(old.id))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|d| d.id)
+                .collect();
+            let reports = entity::progress_report::Entity::find()
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(entity::progress_report::Column::AssignmentId.is_in(assignment_ids))
+                        .add(entity::progress_report::Column::ReportingDutyId.is_in(duty_ids)),
+                )
+                .one(&txn)
+                .await?;
+            if reports.is_some() {
+                return Err(AppError::Conflict(format!(
+                    "plan {plan_key} has progress reports; a changed file cannot replace its tasks"
+                )));
+            }
             let mut m = fields;
             m.id = Set(old.id);
             m.version = Set(old.version + 1);

@@ -135,7 +135,7 @@ pub async fn find_plans<C: ConnectionTrait>(db: &C, q: &PlanQuery) -> AppResult<
         .filter(|s| !s.is_empty())
     {
         for word in search.split(' ') {
-            select = select.filter(plan::Column::SearchKey.contains(word));
+            select = select.filter(text::contains(plan::Column::SearchKey, word));
         }
     }
     let mut plans = select.order_by_asc(plan::Column::Id).all(db).await?;
@@ -159,13 +159,20 @@ pub async fn plan_by_number<C: ConnectionTrait>(
         .into_iter()
         .map(|u| u.id)
         .collect();
-    Ok(plan::Entity::find()
+    let mut found = plan::Entity::find()
         .filter(plan::Column::Number.eq(text::clean(number)))
         .filter(plan::Column::AdminUnitId.is_in(units))
-        .order_by_desc(plan::Column::IssuedOn)
-        .order_by_desc(plan::Column::Id)
-        .one(db)
-        .await?)
+        .all(db)
+        .await?;
+    // Newest first, undated last, the same on both backends (their NULL orders differ).
+    found.sort_by_key(|p| {
+        (
+            p.issued_on.is_none(),
+            std::cmp::Reverse(p.issued_on),
+            std::cmp::Reverse(p.id),
+        )
+    });
+    Ok(found.into_iter().next())
 }
 
 /// Agencies of a unit code (its versions valid on `as_of`, or all), valid on `as_of` when
@@ -199,7 +206,7 @@ pub async fn find_agencies<C: ConnectionTrait>(
     }
     if let Some(search) = search.map(text::fold).filter(|s| !s.is_empty()) {
         for word in search.split(' ') {
-            select = select.filter(agency::Column::SearchKey.contains(word));
+            select = select.filter(text::contains(agency::Column::SearchKey, word));
         }
     }
     let mut rows = select.all(db).await?;
@@ -219,8 +226,11 @@ pub async fn find_indicators<C: ConnectionTrait>(
     }
     if let Some(search) = search.map(text::fold).filter(|s| !s.is_empty()) {
         for word in search.split(' ') {
-            select = select.filter(indicator::Column::SearchKey.contains(word));
+            select = select.filter(text::contains(indicator::Column::SearchKey, word));
         }
     }
-    Ok(select.order_by_asc(indicator::Column::Code).all(db).await?)
+    // Sorted here, bytewise like the cursors, whatever the column's collation.
+    let mut rows = select.all(db).await?;
+    rows.sort_by(|a, b| (&a.code, a.id).cmp(&(&b.code, b.id)));
+    Ok(rows)
 }

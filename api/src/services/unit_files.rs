@@ -159,8 +159,9 @@ pub fn parse_unit_list(data: &str) -> AppResult<(UnitFileFormat, Vec<UnitRow>)> 
         seen: HashMap::new(),
     };
     for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let r = record.map_err(|e| bad(line, e.to_string()))?;
+        let r = record.map_err(|e| bad(i + 2, e.to_string()))?;
+        // The record's own line (quoted cells may span lines).
+        let line = r.position().map(|p| p.line() as usize).unwrap_or(i + 2);
         let f = |n: usize| r.get(n).unwrap_or_default().trim();
         match format {
             UnitFileFormat::ThreeLevel => {
@@ -295,8 +296,8 @@ pub fn parse_mapping(data: &str) -> AppResult<Mapping> {
         skipped: Vec::new(),
     };
     for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let r = record.map_err(|e| bad(line, e.to_string()))?;
+        let r = record.map_err(|e| bad(i + 2, e.to_string()))?;
+        let line = r.position().map(|p| p.line() as usize).unwrap_or(i + 2);
         let f = |n: usize| r.get(n).unwrap_or_default().trim();
         let split_count = match f(split) {
             "" => None,

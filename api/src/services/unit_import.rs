@@ -168,12 +168,7 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
     let date = match valid_from {
         Some(d) => d,
         None if existing == 0 => NaiveDate::MIN,
-        None => {
-            return Err(AppError::bad_input(
-                "validFrom",
-                "units are already loaded: give the date from which this list is valid",
-            ));
-        }
+        None => return first_list_again(db, rows).await,
     };
     let day_before = date.checked_sub_days(Days::new(1)).unwrap_or(date);
     let open: HashMap<String, admin_unit::Model> = AdminUnit::find()
@@ -313,6 +308,46 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
     Ok(report)
 }
 
+/// The first list loaded again: nothing to do when it is the same list, else a date is needed.
+async fn first_list_again<C: ConnectionTrait>(
+    db: &C,
+    rows: &[UnitRow],
+) -> AppResult<SnapshotReport> {
+    let first: HashMap<i64, admin_unit::Model> = AdminUnit::find()
+        .filter(Column::ValidFrom.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let by_code: HashMap<&str, &admin_unit::Model> =
+        first.values().map(|u| (u.code.as_str(), u)).collect();
+    let same = first.len() == rows.len()
+        && rows.iter().all(|r| {
+            by_code.get(r.code.as_str()).is_some_and(|u| {
+                let parent_code = u
+                    .parent_id
+                    .and_then(|p| first.get(&p))
+                    .map(|p| p.code.as_str());
+                u.name == text::clean(&r.name)
+                    && u.kind == text::clean(&r.kind)
+                    && u.level == r.level
+                    && parent_code == r.parent_code.as_deref()
+            })
+        });
+    if same {
+        Ok(SnapshotReport {
+            continued: rows.len(),
+            ..SnapshotReport::default()
+        })
+    } else {
+        Err(AppError::bad_input(
+            "validFrom",
+            "units are already loaded: give the date from which this list is valid",
+        ))
+    }
+}
+
 async fn close<C: ConnectionTrait>(db: &C, ids: &[i64], valid_to: NaiveDate) -> AppResult<()> {
     for chunk in ids.chunks(CHUNK) {
         AdminUnit::update_many()
@@ -443,11 +478,36 @@ pub async fn apply_lineage<C: ConnectionTrait>(
     let new = units_on(db, &new_codes, effective).await?;
     let mut report = LineageReport::default();
     let mut pairs = Vec::new();
+    let mut seen_pairs: HashMap<(i64, i64), usize> = HashMap::new();
     for row in rows {
         match (old.get(&row.old_code), new.get(&row.new_code)) {
             // A unit whose row continues across the date needs no link to itself.
             (Some(o), Some(n)) if o.id == n.id => report.unchanged += 1,
-            (Some(o), Some(n)) => pairs.push((o.id, n.id, row.change, row.split_count)),
+            // The mapping links the versions that ended the day before to those that began
+            // on the day; anything else means a list is missing or the date is wrong.
+            (Some(o), _) if o.valid_to != Some(day_before) => report.skipped.push((
+                row.line,
+                format!(
+                    "{} did not end on {day_before}: load the new list first",
+                    row.old_code
+                ),
+            )),
+            (_, Some(n)) if n.valid_from != Some(effective) => report.skipped.push((
+                row.line,
+                format!(
+                    "{} did not begin on {effective}: load the new list first",
+                    row.new_code
+                ),
+            )),
+            (Some(o), Some(n)) => match seen_pairs.get(&(o.id, n.id)) {
+                Some(first) => report
+                    .skipped
+                    .push((row.line, format!("repeats the pair of line {first}"))),
+                None => {
+                    seen_pairs.insert((o.id, n.id), row.line);
+                    pairs.push((o.id, n.id, row.change, row.split_count));
+                }
+            },
             (None, _) => report.skipped.push((
                 row.line,
                 format!("no unit {} on {day_before}", row.old_code),

@@ -202,14 +202,35 @@ pub async fn count_by_level<C: ConnectionTrait>(
     ))
 }
 
-/// How a search hit matched, best first.
-fn match_rank(unit: &admin_unit::Model, query: &str) -> Option<u8> {
-    let bare = crate::text::fold(crate::text::bare_name(&unit.name));
-    if bare == query || unit.code == query {
+/// Folded type words, longest first, as they lead a folded unit name.
+const FOLDED_TYPE_WORDS: &[&str] = &[
+    "thanh pho ",
+    "thi tran ",
+    "dac khu ",
+    "thi xa ",
+    "phuong ",
+    "huyen ",
+    "quan ",
+    "tinh ",
+    "xa ",
+];
+
+/// The folded name without its type word, from the stored folded key (no Unicode work).
+fn folded_bare(search_key: &str) -> &str {
+    FOLDED_TYPE_WORDS
+        .iter()
+        .find_map(|w| search_key.strip_prefix(w).filter(|rest| !rest.is_empty()))
+        .unwrap_or(search_key)
+}
+
+/// How a search hit matched, best first: exact bare name or code, prefix, contains.
+fn match_rank(search_key: &str, code: &str, query: &str) -> Option<u8> {
+    let bare = folded_bare(search_key);
+    if bare == query || code == query {
         Some(0)
-    } else if bare.starts_with(query) || unit.code.starts_with(query) {
+    } else if bare.starts_with(query) || code.starts_with(query) {
         Some(1)
-    } else if unit.search_key.contains(query) {
+    } else if search_key.contains(query) {
         Some(2)
     } else {
         None
@@ -224,33 +245,37 @@ fn level_rank(level: AdminLevel) -> u8 {
     }
 }
 
-/// A ranked search hit; `rank` orders hits (and pages them).
-pub struct SearchHit {
-    /// The unit version found.
-    pub unit: admin_unit::Model,
-    /// Position key: match kind, current before historical, level, Vietnamese order.
-    pub rank: String,
+/// The result of a search: every match ranked, and the rows of one page.
+pub struct SearchResult {
+    /// (rank key, unit id) of every match, best first.
+    pub ranked: Vec<(String, i64)>,
+    /// The rows of the units on the page asked for, by id.
+    pub rows: HashMap<i64, admin_unit::Model>,
 }
 
 /// Searches units by name or code the way Vietnamese users type: case, diacritics,
-/// apostrophes and the normal form are ignored. Ranked: exact bare name (or code), then
-/// prefix, then contains; ties go to the higher level, then Vietnamese order. With `as_of`
-/// only units valid that day are searched; without, today's units come first and then
-/// historical ones. `within` limits hits to the units below a unit (as of the same day).
+/// apostrophes and the normal form are ignored. Without `as_of` today's units come first,
+/// then historical ones; within each, exact bare name (or code), then prefix, then contains;
+/// ties go to the higher level, then Vietnamese order. With `as_of` only units valid that day
+/// are searched. `within` keeps the units below a unit (on `as_of`, or in any version).
+///
+/// Matches are ranked from a few narrow columns; full rows are read only for the page
+/// (`page` picks it from the ranked list), so a broad query stays cheap.
 pub async fn search<C: ConnectionTrait>(
     db: &C,
     query: &str,
     level: Option<AdminLevel>,
     as_of: Option<NaiveDate>,
     within: Option<&admin_unit::Model>,
-) -> AppResult<Vec<SearchHit>> {
+    page: impl FnOnce(&[(String, i64)]) -> AppResult<Vec<i64>>,
+) -> AppResult<(SearchResult, Vec<i64>)> {
+    use sea_orm::QuerySelect;
     let q = crate::text::fold(query);
-    let mut select = AdminUnit::find();
-    let mut matches = Condition::any().add(Column::SearchKey.contains(&q));
+    let mut matches = Condition::any().add(crate::text::contains(Column::SearchKey, &q));
     if q.bytes().all(|b| b.is_ascii_digit()) {
         matches = matches.add(Column::Code.starts_with(&q));
     }
-    select = select.filter(matches);
+    let mut select = AdminUnit::find().filter(matches);
     if let Some(level) = level {
         select = select.filter(Column::Level.eq(level));
     }
@@ -258,33 +283,60 @@ pub async fn search<C: ConnectionTrait>(
         select = select.filter(valid_on(day));
     }
     if let Some(root) = within {
-        let day = as_of.unwrap_or_else(crate::clock::today);
+        // The units below, on the day asked, or in any of their versions.
         let mut scope: Vec<i64> = vec![root.id];
         let mut frontier = vec![root.id];
         for _ in 0..2 {
-            let below: Vec<i64> = children_of(db, &frontier, day)
-                .await?
-                .into_values()
-                .flatten()
-                .map(|u| u.id)
-                .collect();
-            scope.extend(below.iter().copied());
-            frontier = below;
+            let mut below = AdminUnit::find().filter(Column::ParentId.is_in(frontier.clone()));
+            if let Some(day) = as_of {
+                below = below.filter(valid_on(day));
+            }
+            let ids: Vec<i64> = below
+                .select_only()
+                .column(Column::Id)
+                .into_tuple::<i64>()
+                .all(db)
+                .await?;
+            scope.extend(ids.iter().copied());
+            frontier = ids;
         }
         select = select.filter(Column::ParentId.is_in(scope));
     }
     let today = crate::clock::today();
-    let mut hits: Vec<SearchHit> = select
+    type Light = (
+        i64,
+        String,
+        String,
+        AdminLevel,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        String,
+    );
+    let light: Vec<Light> = select
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::Code,
+            Column::SearchKey,
+            Column::Level,
+            Column::ValidFrom,
+            Column::ValidTo,
+            Column::SortKey,
+        ])
+        .into_tuple()
         .all(db)
-        .await?
+        .await?;
+    let mut ranked: Vec<(String, i64)> = light
         .into_iter()
-        .filter_map(|unit| {
-            let m = match_rank(&unit, &q)?;
-            let historical = u8::from(as_of.is_none() && !is_valid_on(&unit, today));
-            let rank = format!("{m}{historical}{}{}", level_rank(unit.level), unit.sort_key);
-            Some(SearchHit { unit, rank })
+        .filter_map(|(id, code, key, level, from, to, sort)| {
+            let m = match_rank(&key, &code, &q)?;
+            let current = from.is_none_or(|f| f <= today) && to.is_none_or(|t| t >= today);
+            let historical = u8::from(as_of.is_none() && !current);
+            Some((format!("{historical}{m}{}{sort}", level_rank(level)), id))
         })
         .collect();
-    hits.sort_by(|a, b| (&a.rank, a.unit.id).cmp(&(&b.rank, b.unit.id)));
-    Ok(hits)
+    ranked.sort();
+    let ids = page(&ranked)?;
+    let rows = by_ids(db, &ids).await?;
+    Ok((SearchResult { ranked, rows }, ids))
 }
