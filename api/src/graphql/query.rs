@@ -354,8 +354,10 @@ impl QueryRoot {
             ..Default::default()
         };
         let mut page = None;
+        let index = ctx.data::<Arc<crate::services::unit_search::UnitSearchIndex>>()?;
         let (found, _) = units::search(
             db(ctx)?,
+            index,
             &query,
             level.map(Into::into),
             day,

@@ -5,4 +5,5 @@ pub mod plan_import;
 pub mod plans;
 pub mod unit_files;
 pub mod unit_import;
+pub mod unit_search;
 pub mod units;

@@ -305,6 +305,9 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
         }
     }
     report.lineage = upsert_links(db, &pairs, date, |_, _| false).await?.0;
+    if report.opened + report.closed > 0 {
+        super::unit_search::bump(db).await?;
+    }
     Ok(report)
 }
 

@@ -259,83 +259,62 @@ pub struct SearchResult {
 /// ties go to the higher level, then Vietnamese order. With `as_of` only units valid that day
 /// are searched. `within` keeps the units below a unit (on `as_of`, or in any version).
 ///
-/// Matches are ranked from a few narrow columns; full rows are read only for the page
-/// (`page` picks it from the ranked list), so a broad query stays cheap.
+/// Matches are found and ranked in the in-memory index; full rows are read only for the page
+/// (`page` picks it from the ranked list).
 pub async fn search<C: ConnectionTrait>(
     db: &C,
+    index: &super::unit_search::UnitSearchIndex,
     query: &str,
     level: Option<AdminLevel>,
     as_of: Option<NaiveDate>,
     within: Option<&admin_unit::Model>,
     page: impl FnOnce(&[(String, i64)]) -> AppResult<Vec<i64>>,
 ) -> AppResult<(SearchResult, Vec<i64>)> {
-    use sea_orm::QuerySelect;
     let q = crate::text::fold(query);
-    let mut matches = Condition::any().add(crate::text::contains(Column::SearchKey, &q));
-    if q.bytes().all(|b| b.is_ascii_digit()) {
-        matches = matches.add(Column::Code.starts_with(&q));
-    }
-    let mut select = AdminUnit::find().filter(matches);
-    if let Some(level) = level {
-        select = select.filter(Column::Level.eq(level));
-    }
-    if let Some(day) = as_of {
-        select = select.filter(valid_on(day));
-    }
-    if let Some(root) = within {
-        // The units below, on the day asked, or in any of their versions.
-        let mut scope: Vec<i64> = vec![root.id];
-        let mut frontier = vec![root.id];
+    let by_code = q.bytes().all(|b| b.is_ascii_digit());
+    let snapshot = index.current(db).await?;
+    let valid = |from: Option<NaiveDate>, to: Option<NaiveDate>, day: NaiveDate| {
+        from.is_none_or(|f| f <= day) && to.is_none_or(|t| t >= day)
+    };
+    // The units below `within`: two levels of children, on the day asked or in any version.
+    let scope: Option<std::collections::HashSet<i64>> = within.map(|root| {
+        let mut scope = std::collections::HashSet::from([root.id]);
+        let mut frontier = std::collections::HashSet::from([root.id]);
         for _ in 0..2 {
-            let mut below = AdminUnit::find().filter(Column::ParentId.is_in(frontier.clone()));
-            if let Some(day) = as_of {
-                below = below.filter(valid_on(day));
-            }
-            let ids: Vec<i64> = below
-                .select_only()
-                .column(Column::Id)
-                .into_tuple::<i64>()
-                .all(db)
-                .await?;
-            scope.extend(ids.iter().copied());
-            frontier = ids;
+            let below: std::collections::HashSet<i64> = snapshot
+                .entries
+                .iter()
+                .filter(|e| e.parent_id.is_some_and(|p| frontier.contains(&p)))
+                .filter(|e| as_of.is_none_or(|d| valid(e.valid_from, e.valid_to, d)))
+                .map(|e| e.id)
+                .collect();
+            scope.extend(below.iter().copied());
+            frontier = below;
         }
-        select = select.filter(Column::ParentId.is_in(scope));
-    }
+        scope
+    });
     let today = crate::clock::today();
-    type Light = (
-        i64,
-        String,
-        String,
-        AdminLevel,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        String,
-    );
-    let light: Vec<Light> = select
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::Code,
-            Column::SearchKey,
-            Column::Level,
-            Column::ValidFrom,
-            Column::ValidTo,
-            Column::SortKey,
-        ])
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut ranked: Vec<(String, i64)> = light
-        .into_iter()
-        .filter_map(|(id, code, key, level, from, to, sort)| {
-            let m = match_rank(&key, &code, &q)?;
-            let current = from.is_none_or(|f| f <= today) && to.is_none_or(|t| t >= today);
-            let historical = u8::from(as_of.is_none() && !current);
-            Some((format!("{historical}{m}{}{sort}", level_rank(level)), id))
+    let mut ranked: Vec<(String, i64)> = snapshot
+        .entries
+        .iter()
+        .filter(|e| e.key.contains(q.as_str()) || (by_code && e.code.starts_with(q.as_str())))
+        .filter(|e| level.is_none_or(|l| e.level == l))
+        .filter(|e| as_of.is_none_or(|d| valid(e.valid_from, e.valid_to, d)))
+        .filter(|e| {
+            scope
+                .as_ref()
+                .is_none_or(|s| e.parent_id.is_some_and(|p| s.contains(&p)))
+        })
+        .filter_map(|e| {
+            let m = match_rank(&e.key, &e.code, &q)?;
+            let historical = u8::from(as_of.is_none() && !valid(e.valid_from, e.valid_to, today));
+            Some((
+                format!("{historical}{m}{}{}", level_rank(e.level), e.sort_key),
+                e.id,
+            ))
         })
         .collect();
-    ranked.sort();
+    ranked.sort_unstable();
     let ids = page(&ranked)?;
     let rows = by_ids(db, &ids).await?;
     Ok((SearchResult { ranked, rows }, ids))
