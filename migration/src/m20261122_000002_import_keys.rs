@@ -24,20 +24,23 @@ enum Assignment {
     GroupTitle,
 }
 
+/// The columns this migration adds, by table (SQLite takes one per ALTER TABLE).
+fn columns() -> [(DynIden, DynIden); 4] {
+    [
+        (Agency::Table.into_iden(), Agency::Code.into_iden()),
+        (Plan::Table.into_iden(), Plan::Code.into_iden()),
+        (Plan::Table.into_iden(), Plan::SourceHash.into_iden()),
+        (
+            Assignment::Table.into_iden(),
+            Assignment::GroupTitle.into_iden(),
+        ),
+    ]
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // SQLite takes one column per ALTER TABLE.
-        let columns = [
-            (Agency::Table.into_iden(), Agency::Code.into_iden()),
-            (Plan::Table.into_iden(), Plan::Code.into_iden()),
-            (Plan::Table.into_iden(), Plan::SourceHash.into_iden()),
-            (
-                Assignment::Table.into_iden(),
-                Assignment::GroupTitle.into_iden(),
-            ),
-        ];
-        for (table, column) in columns {
+        for (table, column) in columns() {
             manager
                 .alter_table(
                     Table::alter()
@@ -82,16 +85,7 @@ impl MigrationTrait for Migration {
                 .drop_index(Index::drop().name(name).table(table).to_owned())
                 .await?;
         }
-        let columns = [
-            (Agency::Table.into_iden(), Agency::Code.into_iden()),
-            (Plan::Table.into_iden(), Plan::Code.into_iden()),
-            (Plan::Table.into_iden(), Plan::SourceHash.into_iden()),
-            (
-                Assignment::Table.into_iden(),
-                Assignment::GroupTitle.into_iden(),
-            ),
-        ];
-        for (table, column) in columns {
+        for (table, column) in columns() {
             manager
                 .alter_table(Table::alter().table(table).drop_column(column).take())
                 .await?;

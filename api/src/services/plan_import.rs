@@ -670,38 +670,37 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         let as_of = ctx.date(&span, "unit_as_of", &d.unit_as_of)?;
         let unit = unit_id(&txn, &ctx, &span, &d.unit, as_of).await?;
         let name = text::clean(&d.name);
-        let model = agency::ActiveModel {
-            code: Set(Some(d.key.trim().to_string())),
-            search_key: Set(text::fold(&format!(
-                "{} {}",
-                name,
-                d.short_name.as_deref().unwrap_or_default()
-            ))),
-            name: Set(name),
-            short_name: Set(d.short_name.as_deref().map(text::clean)),
-            kind: Set(d.kind.clone()),
-            admin_unit_id: Set(unit),
-            valid_from: Set(ctx.opt_date(&span, "valid_from", &d.valid_from)?),
-            valid_to: Set(ctx.opt_date(&span, "valid_to", &d.valid_to)?),
-            ..Default::default()
+        let short_name = d.short_name.as_deref().map(text::clean);
+        let old = stored.get(d.key.trim());
+        // Start from the stored row (or an empty one) and set what differs: an unchanged
+        // agency is not written.
+        let mut m: agency::ActiveModel = match old {
+            Some(o) => o.clone().into(),
+            None => agency::ActiveModel {
+                code: Set(Some(d.key.trim().to_string())),
+                created_at: Set(now),
+                ..Default::default()
+            },
         };
-        match stored.get(d.key.trim()) {
-            Some(old) => {
-                let same = Some(&old.name) == model.name.try_as_ref()
-                    && Some(&old.short_name) == model.short_name.try_as_ref()
-                    && Some(&old.kind) == model.kind.try_as_ref()
-                    && Some(&old.admin_unit_id) == model.admin_unit_id.try_as_ref()
-                    && Some(&old.valid_from) == model.valid_from.try_as_ref()
-                    && Some(&old.valid_to) == model.valid_to.try_as_ref();
-                if !same {
-                    let mut m = model;
-                    m.id = Set(old.id);
-                    m.update(&txn).await?;
-                }
+        m.search_key.set_if_not_equals(text::fold(&format!(
+            "{} {}",
+            name,
+            short_name.as_deref().unwrap_or_default()
+        )));
+        m.name.set_if_not_equals(name);
+        m.short_name.set_if_not_equals(short_name);
+        m.kind.set_if_not_equals(d.kind.clone());
+        m.admin_unit_id.set_if_not_equals(unit);
+        m.valid_from
+            .set_if_not_equals(ctx.opt_date(&span, "valid_from", &d.valid_from)?);
+        m.valid_to
+            .set_if_not_equals(ctx.opt_date(&span, "valid_to", &d.valid_to)?);
+        match old {
+            Some(_) if m.is_changed() => {
+                m.update(&txn).await?;
             }
+            Some(_) => {}
             None => {
-                let mut m = model;
-                m.created_at = Set(now);
                 let inserted = m.insert(&txn).await?;
                 agencies.ids.insert(d.key.trim().to_string(), inserted.id);
             }
@@ -730,54 +729,75 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         }
     }
 
-    // Indicators: upsert by code.
-    let mut indicator_ids: HashMap<String, i64> = indicator::Entity::find()
+    // Indicators: upsert by code, writing only what differs.
+    let declared: Vec<String> = file
+        .indicators
+        .iter()
+        .map(|i| i.get_ref().code.trim().to_string())
+        .collect();
+    let mut stored_indicators: HashMap<String, indicator::Model> = indicator::Entity::find()
+        .filter(indicator::Column::Code.is_in(declared))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
+    for i in &file.indicators {
+        let span = i.span();
+        let d = i.get_ref();
+        let code = d.code.trim().to_string();
+        let name = text::clean(&d.name);
+        let old = stored_indicators.remove(&code);
+        let mut m: indicator::ActiveModel = match &old {
+            Some(o) => o.clone().into(),
+            None => indicator::ActiveModel {
+                code: Set(code.clone()),
+                created_at: Set(now),
+                ..Default::default()
+            },
+        };
+        m.search_key
+            .set_if_not_equals(text::fold(&format!("{code} {name}")));
+        m.name.set_if_not_equals(name);
+        m.description
+            .set_if_not_equals(d.description.as_deref().map(text::clean));
+        m.unit_of_measure
+            .set_if_not_equals(text::clean(&d.unit_of_measure));
+        m.category
+            .set_if_not_equals(ctx.word(&span, "category", &d.category)?);
+        m.direction
+            .set_if_not_equals(ctx.word(&span, "direction", &d.direction)?);
+        m.aggregation
+            .set_if_not_equals(ctx.word(&span, "aggregation", &d.aggregation)?);
+        match old {
+            Some(_) if m.is_changed() => {
+                m.update(&txn).await?;
+            }
+            Some(_) => {}
+            None => {
+                m.insert(&txn).await?;
+            }
+        }
+    }
+    // Every indicator a target may name: those of this file and those already stored.
+    let target_indicators: BTreeSet<String> = {
+        let mut codes = BTreeSet::new();
+        fn walk(rows: &[TargetRow], out: &mut BTreeSet<String>) {
+            for r in rows {
+                out.extend(r.indicator.iter().map(|c| c.trim().to_string()));
+                walk(&r.sub, out);
+            }
+        }
+        walk(&targets, &mut codes);
+        codes
+    };
+    let indicator_ids: HashMap<String, i64> = indicator::Entity::find()
+        .filter(indicator::Column::Code.is_in(target_indicators))
         .all(&txn)
         .await?
         .into_iter()
         .map(|i| (i.code, i.id))
         .collect();
-    for i in &file.indicators {
-        let span = i.span();
-        let d = i.get_ref();
-        let name = text::clean(&d.name);
-        let model = indicator::ActiveModel {
-            code: Set(d.code.trim().to_string()),
-            search_key: Set(text::fold(&format!("{} {}", d.code, name))),
-            name: Set(name),
-            description: Set(d.description.as_deref().map(text::clean)),
-            unit_of_measure: Set(text::clean(&d.unit_of_measure)),
-            category: Set(ctx.word(&span, "category", &d.category)?),
-            direction: Set(ctx.word(&span, "direction", &d.direction)?),
-            aggregation: Set(ctx.word(&span, "aggregation", &d.aggregation)?),
-            ..Default::default()
-        };
-        match indicator::Entity::find()
-            .filter(indicator::Column::Code.eq(d.code.trim()))
-            .one(&txn)
-            .await?
-        {
-            Some(old) => {
-                let same = Some(&old.name) == model.name.try_as_ref()
-                    && Some(&old.description) == model.description.try_as_ref()
-                    && Some(&old.unit_of_measure) == model.unit_of_measure.try_as_ref()
-                    && Some(&old.category) == model.category.try_as_ref()
-                    && Some(&old.direction) == model.direction.try_as_ref()
-                    && Some(&old.aggregation) == model.aggregation.try_as_ref();
-                if !same {
-                    let mut m = model;
-                    m.id = Set(old.id);
-                    m.update(&txn).await?;
-                }
-            }
-            None => {
-                let mut m = model;
-                m.created_at = Set(now);
-                let inserted = m.insert(&txn).await?;
-                indicator_ids.insert(d.code.trim().to_string(), inserted.id);
-            }
-        }
-    }
 
     // Referenced documents: created once as REFERENCED; a real import of the document later
     // takes the record over and is never turned back into a reference.
@@ -805,46 +825,42 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             .await?;
         let number = d.number.as_deref().map(text::clean);
         let title = text::clean(&d.title);
-        let fields = plan::ActiveModel {
-            code: Set(Some(d.key.trim().to_string())),
-            search_key: Set(text::fold(&format!(
-                "{} {}",
-                number.as_deref().unwrap_or_default(),
-                title
-            ))),
-            number: Set(number),
-            kind: Set(ctx.word(&span, "kind", &d.kind)?),
-            title: Set(title),
-            admin_unit_id: Set(unit),
-            issuer_agency_id: Set(issuer),
-            issued_on: Set(issued_on),
-            status: Set(PlanStatus::Referenced),
-            visibility: Set(Visibility::Public),
-            ..Default::default()
-        };
         let id = match existing {
+            // The document itself was imported: its record is not a reference any more.
             Some(old) if old.status != PlanStatus::Referenced => old.id,
-            Some(old) => {
-                let same = Some(&old.number) == fields.number.try_as_ref()
-                    && Some(&old.kind) == fields.kind.try_as_ref()
-                    && Some(&old.title) == fields.title.try_as_ref()
-                    && Some(&old.admin_unit_id) == fields.admin_unit_id.try_as_ref()
-                    && Some(&old.issuer_agency_id) == fields.issuer_agency_id.try_as_ref()
-                    && Some(&old.issued_on) == fields.issued_on.try_as_ref();
-                if !same {
-                    let mut m = fields;
-                    m.id = Set(old.id);
-                    m.updated_at = Set(now);
-                    m.update(&txn).await?;
+            old => {
+                let mut m: plan::ActiveModel = match &old {
+                    Some(o) => o.clone().into(),
+                    None => plan::ActiveModel {
+                        code: Set(Some(d.key.trim().to_string())),
+                        status: Set(PlanStatus::Referenced),
+                        visibility: Set(Visibility::Public),
+                        version: Set(1),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                        ..Default::default()
+                    },
+                };
+                m.search_key.set_if_not_equals(text::fold(&format!(
+                    "{} {}",
+                    number.as_deref().unwrap_or_default(),
+                    title
+                )));
+                m.number.set_if_not_equals(number);
+                m.kind.set_if_not_equals(ctx.word(&span, "kind", &d.kind)?);
+                m.title.set_if_not_equals(title);
+                m.admin_unit_id.set_if_not_equals(unit);
+                m.issuer_agency_id.set_if_not_equals(issuer);
+                m.issued_on.set_if_not_equals(issued_on);
+                match old {
+                    Some(o) if m.is_changed() => {
+                        m.updated_at = Set(now);
+                        m.update(&txn).await?;
+                        o.id
+                    }
+                    Some(o) => o.id,
+                    None => m.insert(&txn).await?.id,
                 }
-                old.id
-            }
-            None => {
-                let mut m = fields;
-                m.version = Set(1);
-                m.created_at = Set(now);
-                m.updated_at = Set(now);
-                m.insert(&txn).await?.id
             }
         };
         plan_ids.insert(d.key.trim().to_string(), id);
