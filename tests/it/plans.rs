@@ -125,7 +125,7 @@ async fn ha_noi_targets_are_typed() {
     let d = app
         .data(r#"{ planByNumber(number: "31/NQ-HĐND", unitCode: "01") { kind issuedOn targets {
             ordinal wording measure changeUnit comparator value upperValue unitOfMeasure indicator { code }
-            subTargets { ordinal disaggregation comparator value }
+            subTargets { ordinal disaggregation comparator value subTargets { disaggregation value } }
         } } }"#)
         .await;
     let p = &d["planByNumber"];
@@ -167,6 +167,15 @@ async fn ha_noi_targets_are_typed() {
     assert_eq!(rural["value"], "95");
     let t22 = find(targets, |t| t["ordinal"] == "22");
     assert_eq!(t22["subTargets"].as_array().unwrap().len(), 4);
+    // Part (i) holds two figures: new clusters and operating ones.
+    let part_i = find(&t22["subTargets"], |s| s["ordinal"] == "22(i)");
+    let kinds: Vec<&str> = part_i["subTargets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["disaggregation"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["new_clusters", "operating_clusters"]);
 }
 
 #[tokio::test]
