@@ -377,24 +377,26 @@ async fn bad_plan_files_write_nothing_and_good_ones_import_once() {
     let app = TestApp::spawn().await;
     let before = plan_count(&app).await;
     let cases = [
+        // Each error names the field and points at its own line (the item's first line when the
+        // field is absent).
         (
             GOOD.replace("lead = \"79.ubnd\"", "lead = \"79.nobody\""),
-            "line 17",
+            "line 20: lead",
             "79.nobody",
         ),
         (
             GOOD.replace("upper_value = \"7\"\n", ""),
-            "line 10",
+            "line 10: upper_value",
             "upper_value",
         ),
         (
             GOOD.replace("2024-03-01", "2024-02-30"),
-            "line 2",
+            "line 7: issued_on",
             "issued_on",
         ),
         (
             GOOD.replace("unit = \"79\"", "unit = \"99\""),
-            "line 2",
+            "line 6: unit",
             "unit",
         ),
     ];

@@ -235,8 +235,38 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// An error in the item at `span`. A message that starts with a field name ("due_on: …")
+    /// points at that field's own line when the item has it, else at the item's first line.
     fn err(&self, span: &std::ops::Range<usize>, message: impl Into<String>) -> AppError {
-        AppError::bad_input(format!("line {}", self.lines.of(span.start)), message)
+        let message = message.into();
+        let line = self
+            .field_line(span, &message)
+            .unwrap_or_else(|| self.lines.of(span.start));
+        AppError::bad_input(format!("line {line}"), message)
+    }
+
+    /// The line of `field = …` among the item's own keys (before any nested table).
+    fn field_line(&self, span: &std::ops::Range<usize>, message: &str) -> Option<usize> {
+        let field = message.split(':').next()?.trim();
+        if field.is_empty() || !field.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return None;
+        }
+        let body = self.lines.0.get(span.clone())?;
+        let mut offset = span.start;
+        for (i, line) in body.split_inclusive('\n').enumerate() {
+            let t = line.trim_start();
+            // A nested table's header ends the item's own keys.
+            if i > 0 && t.starts_with('[') && !t.contains('"') && !t.contains('=') {
+                break;
+            }
+            if let Some(rest) = t.strip_prefix(field)
+                && rest.trim_start().starts_with('=')
+            {
+                return Some(self.lines.of(offset));
+            }
+            offset += line.len();
+        }
+        None
     }
 
     fn date(&self, span: &std::ops::Range<usize>, field: &str, v: &str) -> AppResult<NaiveDate> {
@@ -559,11 +589,17 @@ struct Agencies {
 }
 
 impl Agencies {
-    fn get(&self, ctx: &Ctx<'_>, span: &std::ops::Range<usize>, key: &str) -> AppResult<i64> {
+    fn get(
+        &self,
+        ctx: &Ctx<'_>,
+        span: &std::ops::Range<usize>,
+        field: &str,
+        key: &str,
+    ) -> AppResult<i64> {
         self.ids.get(key.trim()).copied().ok_or_else(|| {
             ctx.err(
                 span,
-                format!("unknown agency `{key}`: declare it under [[agencies]]"),
+                format!("{field}: unknown agency `{key}`: declare it under [[agencies]]"),
             )
         })
     }
@@ -709,9 +745,9 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
     for a in &file.agencies {
         let span = a.span();
         let d = a.get_ref();
-        let id = agencies.get(&ctx, &span, &d.key)?;
+        let id = agencies.get(&ctx, &span, "key", &d.key)?;
         let parent = match &d.parent {
-            Some(k) => Some(agencies.get(&ctx, &span, k)?),
+            Some(k) => Some(agencies.get(&ctx, &span, "parent", k)?),
             None => None,
         };
         if stored
@@ -816,7 +852,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         };
         let unit = unit_id(&txn, &ctx, &span, &d.unit, as_of).await?;
         let issuer = match &d.issuer {
-            Some(k) => Some(agencies.get(&ctx, &span, k)?),
+            Some(k) => Some(agencies.get(&ctx, &span, "issuer", k)?),
             None => None,
         };
         let existing = plan::Entity::find()
@@ -882,7 +918,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
     };
     let plan_unit = unit_id(&txn, &ctx, &plan_span, &p.unit, as_of).await?;
     let issuer = match &p.issuer {
-        Some(k) => Some(agencies.get(&ctx, &plan_span, k)?),
+        Some(k) => Some(agencies.get(&ctx, &plan_span, "issuer", k)?),
         None => None,
     };
     let resolve_plan = |key: &str| -> Option<i64> { plan_ids.get(key.trim()).copied() };
@@ -1033,7 +1069,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
     }
     let mut addressees = BTreeSet::new();
     for k in &p.addressees {
-        addressees.insert(agencies.get(&ctx, &plan_span, k)?);
+        addressees.insert(agencies.get(&ctx, &plan_span, "addressees", k)?);
     }
     for agency_id in addressees {
         plan_addressee::ActiveModel {
@@ -1100,7 +1136,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         let leads: Vec<&String> = d.lead.iter().chain(d.leads.iter()).collect();
         let mut coordinators = BTreeSet::new();
         for k in &d.coordinators {
-            coordinators.insert(agencies.get(&ctx, &span, k)?);
+            coordinators.insert(agencies.get(&ctx, &span, "coordinators", k)?);
         }
         let target_ids: BTreeSet<i64> = d
             .targets
@@ -1108,7 +1144,8 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             .flat_map(|o| by_ordinal.get(o.trim()).cloned().unwrap_or_default())
             .collect();
         for lead in leads {
-            let lead_id = agencies.get(&ctx, &span, lead)?;
+            let field = if d.lead.is_some() { "lead" } else { "leads" };
+            let lead_id = agencies.get(&ctx, &span, field, lead)?;
             let row = assignment::ActiveModel {
                 plan_id: Set(plan_id),
                 ordinal: Set(d.ordinal.as_deref().map(text::clean)),
@@ -1155,8 +1192,8 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         reporting_duty::ActiveModel {
             plan_id: Set(Some(plan_id)),
             title: Set(text::clean(&d.title)),
-            reporter_agency_id: Set(agencies.get(&ctx, &span, &d.reporter)?),
-            recipient_agency_id: Set(agencies.get(&ctx, &span, &d.recipient)?),
+            reporter_agency_id: Set(agencies.get(&ctx, &span, "reporter", &d.reporter)?),
+            recipient_agency_id: Set(agencies.get(&ctx, &span, "recipient", &d.recipient)?),
             period: Set(d.period.trim().to_string()),
             recurrence: Set(d.recurrence.clone()),
             due_on: Set(ctx.date(&span, "due_on", &d.due_on)?),
@@ -1219,7 +1256,8 @@ upper_value = "7"
         let m = field_of(parse(&no_upper).err().unwrap());
         assert!(m.starts_with("line 9: upper_value"), "{m}");
         let bad_date = MINIMAL.replace("2024-01-01", "2024-13-01");
-        assert!(field_of(parse(&bad_date).err().unwrap()).starts_with("line 2: issued_on"));
+        // The field's own line, not the table's.
+        assert!(field_of(parse(&bad_date).err().unwrap()).starts_with("line 7: issued_on"));
         let bad_toml = MINIMAL.replace("kind = \"PLAN\"", "kind = PLAN");
         assert!(field_of(parse(&bad_toml).err().unwrap()).starts_with("line 4"));
         let bad_enum = MINIMAL.replace("BETWEEN", "ROUGHLY");
