@@ -1,6 +1,7 @@
 //! The five documents as data, read through the API; importing plan files.
 
 use crate::common::TestApp;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 fn nodes(conn: &Value) -> Vec<Value> {
@@ -435,4 +436,68 @@ async fn bad_plan_files_write_nothing_and_good_ones_import_once() {
     assert_eq!(p["version"], 2);
     assert_eq!(p["targets"].as_array().unwrap().len(), 1);
     assert_eq!(p["targets"][0]["upperValue"], "7.5");
+}
+
+#[tokio::test]
+async fn late_reporting_duties_by_unit_and_day() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = TestApp::spawn().await;
+    let titles = |v: &Value| -> Vec<String> {
+        nodes(&v["lateReportingDuties"])
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d["period"].as_str().unwrap(),
+                    d["dueOn"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    // HCMC and everything below it: Tân Phú's six-month report is late in June 2022, the
+    // annual one not yet; in 2023 both are.
+    let june = app.data(r#"{ lateReportingDuties(unitCode: "79", asOf: "2022-06-01") { edges { node { period dueOn } } } }"#).await;
+    assert_eq!(titles(&june), ["2022S1 2022-05-15"]);
+    let later = app.data(r#"{ lateReportingDuties(unitCode: "767", asOf: "2023-01-10") { edges { node { period dueOn } } } }"#).await;
+    assert_eq!(titles(&later), ["2022S1 2022-05-15", "2022 2022-12-01"]);
+    // Tháp Mười's monthly duty: in mid-April 2024 the March report is the one due.
+    let tm = app.data(r#"{ lateReportingDuties(unitCode: "872", asOf: "2024-04-15") { edges { node { period recurrence } } } }"#).await;
+    let recurrences: Vec<String> = nodes(&tm["lateReportingDuties"])
+        .iter()
+        .map(|d| d["recurrence"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(recurrences, ["MONTHLY", "QUARTERLY"]);
+    assert!(nodes(&app.data(r#"{ lateReportingDuties(unitCode: "01", asOf: "2030-01-01") { edges { node { id } } } }"#).await["lateReportingDuties"]).is_empty());
+
+    // A report submitted for the period clears the duty; a returned one does not.
+    let duty = entity::reporting_duty::Entity::find()
+        .filter(entity::reporting_duty::Column::Period.eq("2022S1"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let report = |status| entity::progress_report::ActiveModel {
+        reporting_duty_id: Set(Some(duty.id)),
+        period: Set("2022S1".into()),
+        status: Set(status),
+        reported_at: Set(chrono::Utc::now()),
+        version: Set(1),
+        ..Default::default()
+    };
+    report(entity::enums::ReportStatus::Returned)
+        .insert(&app.db)
+        .await
+        .unwrap();
+    let still = app
+        .data(r#"{ lateReportingDuties(unitCode: "767", asOf: "2022-06-01") { totalCount } }"#)
+        .await;
+    assert_eq!(still["lateReportingDuties"]["totalCount"], 1);
+    report(entity::enums::ReportStatus::Submitted)
+        .insert(&app.db)
+        .await
+        .unwrap();
+    let cleared = app
+        .data(r#"{ lateReportingDuties(unitCode: "767", asOf: "2022-06-01") { totalCount } }"#)
+        .await;
+    assert_eq!(cleared["lateReportingDuties"]["totalCount"], 0);
 }

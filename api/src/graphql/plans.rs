@@ -720,27 +720,16 @@ impl ReportingDuty {
     /// with no report submitted or accepted; for a recurring duty, the same holds for the
     /// occurrence due most recently.
     async fn late(&self, ctx: &Context<'_>) -> Result<bool> {
-        let Some(first) = crate::period::Period::parse(&self.0.period) else {
-            return Ok(false);
-        };
-        let today = clock::today();
-        let occurrence = if self.0.recurrence.is_some() {
-            crate::period::latest_due(first, self.0.due_on, today)
-        } else {
-            (self.0.due_on < today).then_some((first, self.0.due_on))
-        };
-        let Some((period, _)) = occurrence else {
-            return Ok(false);
-        };
         let reports = loaders(ctx)?
             .reports_of_duty
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let period = period.to_string();
-        Ok(!reports
-            .iter()
-            .any(|r| r.period == period && r.status != E::ReportStatus::Returned))
+        Ok(crate::services::plans::is_late(
+            &self.0,
+            &reports,
+            clock::today(),
+        ))
     }
     /// Reports made for it, oldest first.
     async fn reports(&self, ctx: &Context<'_>) -> Result<Vec<ProgressReport>> {
@@ -917,3 +906,16 @@ connection!(
 );
 connection!(AgencyConnection, AgencyEdge, Agency, "agencies");
 connection!(IndicatorConnection, IndicatorEdge, Indicator, "indicators");
+connection!(
+    ReportingDutyConnection,
+    ReportingDutyEdge,
+    ReportingDuty,
+    "reporting duties"
+);
+
+impl ReportingDuty {
+    /// Its position in lists: earliest due first.
+    pub fn position(&self) -> pagination::Key {
+        (self.0.due_on.format("%Y%m%d").to_string(), self.0.id)
+    }
+}

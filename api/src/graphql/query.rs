@@ -3,7 +3,7 @@
 use super::pagination::{self, PageArgs};
 use super::plans::{
     Agency, AgencyConnection, Assignment, Indicator, IndicatorConnection, IndicatorFilter, Plan,
-    PlanConnection, PlanFilter, ReportingDuty, Target,
+    PlanConnection, PlanFilter, ReportingDuty, ReportingDutyConnection, Target,
 };
 use super::scalars::Date;
 use super::scalars::{decode_node_id, decode_node_id_of};
@@ -390,5 +390,32 @@ impl QueryRoot {
                 total: page.total,
             },
         })
+    }
+
+    /// Reporting duties of plans issued by a unit with this code or any unit below it (every
+    /// version of the code), late on a day: earliest due first.
+    async fn late_reporting_duties(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Code of the issuing unit; plans of the units below it count too.")]
+        unit_code: String,
+        #[graphql(desc = "The day; today in Vietnam when absent.")] as_of: Option<Date>,
+        #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+    ) -> Result<ReportingDutyConnection> {
+        check_code(&unit_code)?;
+        let day = date(as_of);
+        let all: Vec<ReportingDuty> = plans::late_duties(db(ctx)?, &unit_code, day)
+            .await?
+            .into_iter()
+            .map(|d| ReportingDuty(Arc::new(d)))
+            .collect();
+        let args = PageArgs {
+            after,
+            first,
+            ..Default::default()
+        };
+        let page = pagination::paginate(&all, ReportingDuty::position, &args, max_page(ctx))?;
+        Ok(ReportingDutyConnection { page })
     }
 }

@@ -234,3 +234,74 @@ pub async fn find_indicators<C: ConnectionTrait>(
     rows.sort_by(|a, b| (&a.code, a.id).cmp(&(&b.code, b.id)));
     Ok(rows)
 }
+
+/// Whether a reporting duty is late on `day`: for a single report, its due date has passed
+/// with no report for its period submitted or accepted; for a recurring duty, the same holds
+/// for the occurrence due most recently.
+pub fn is_late(
+    duty: &entity::reporting_duty::Model,
+    reports: &[entity::progress_report::Model],
+    day: NaiveDate,
+) -> bool {
+    let Some(first) = crate::period::Period::parse(&duty.period) else {
+        return false;
+    };
+    let occurrence = if duty.recurrence.is_some() {
+        crate::period::latest_due(first, duty.due_on, day)
+    } else {
+        (duty.due_on < day).then_some((first, duty.due_on))
+    };
+    let Some((period, _)) = occurrence else {
+        return false;
+    };
+    let period = period.to_string();
+    !reports
+        .iter()
+        .any(|r| r.period == period && r.status != entity::enums::ReportStatus::Returned)
+}
+
+/// Reporting duties of plans issued by a unit with this code or below it (every version),
+/// late on `day`, earliest due first.
+pub async fn late_duties<C: ConnectionTrait>(
+    db: &C,
+    unit_code: &str,
+    day: NaiveDate,
+) -> AppResult<Vec<entity::reporting_duty::Model>> {
+    use entity::{progress_report, reporting_duty};
+    let roots = units_with_code(db, unit_code, None).await?;
+    let scope = unit_scope(db, &roots, true, false).await?;
+    let plan_ids: Vec<i64> = plan::Entity::find()
+        .filter(plan::Column::AdminUnitId.is_in(scope))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let duties = reporting_duty::Entity::find()
+        .filter(reporting_duty::Column::PlanId.is_in(plan_ids))
+        .all(db)
+        .await?;
+    let mut reports: std::collections::HashMap<i64, Vec<progress_report::Model>> =
+        std::collections::HashMap::new();
+    for r in progress_report::Entity::find()
+        .filter(progress_report::Column::ReportingDutyId.is_in(duties.iter().map(|d| d.id)))
+        .all(db)
+        .await?
+    {
+        if let Some(d) = r.reporting_duty_id {
+            reports.entry(d).or_default().push(r);
+        }
+    }
+    let mut late: Vec<_> = duties
+        .into_iter()
+        .filter(|d| {
+            is_late(
+                d,
+                reports.get(&d.id).map(Vec::as_slice).unwrap_or_default(),
+                day,
+            )
+        })
+        .collect();
+    late.sort_by_key(|d| (d.due_on, d.id));
+    Ok(late)
+}
