@@ -501,3 +501,108 @@ async fn late_reporting_duties_by_unit_and_day() {
         .await;
     assert_eq!(cleared["lateReportingDuties"]["totalCount"], 0);
 }
+
+#[tokio::test]
+async fn assignment_summary_counts_a_unit_and_what_is_below() {
+    let app = TestApp::spawn().await;
+    // The demo documents give no task deadlines: add a plan whose tasks have some.
+    let dated = r#"format = 1
+[plan]
+key = "79.plan.dated-2024"
+kind = "PLAN"
+title = "Kế hoạch có thời hạn"
+unit = "79"
+issued_on = "2024-01-02"
+issuer = "79.ubnd"
+
+[[assignments]]
+title = "Quá hạn"
+lead = "79.ubnd"
+due_on = "2024-05-01"
+
+[[assignments]]
+title = "Sắp đến hạn"
+lead = "79.ubnd"
+due_on = "2024-06-20"
+
+[[assignments]]
+title = "Đã xong"
+lead = "79.ubnd"
+due_on = "2024-05-01"
+status = "DONE"
+"#;
+    api::services::plan_import::import_plan_file(&app.db, dated)
+        .await
+        .unwrap();
+    let s = app
+        .data(r#"{ all: assignmentSummary(unitCode: "79", asOf: "2024-06-01") { unit { code } total overdue dueIn30Days byStatus { status count } perUnit { unit { code } total } }
+                   own: assignmentSummary(unitCode: "79", includeDescendants: false, asOf: "2024-06-01") { total perUnit { unit { code } } }
+                   plans(filter: {unitCode: "79", includeDescendants: true}) { edges { node { assignments(first: 500) { edges { node { dueOn status } } } } } } }"#)
+        .await;
+    // Expected from the plans themselves.
+    let day = "2024-06-01";
+    let horizon = "2024-07-01";
+    let tasks: Vec<Value> = nodes(&s["plans"])
+        .iter()
+        .flat_map(|p| nodes(&p["assignments"]))
+        .collect();
+    let open = |t: &Value| t["status"] != "DONE" && t["status"] != "CANCELLED";
+    let due = |t: &Value| t["dueOn"].as_str().map(str::to_string);
+    let overdue = tasks
+        .iter()
+        .filter(|t| open(t) && due(t).is_some_and(|d| d.as_str() < day))
+        .count();
+    let soon = tasks
+        .iter()
+        .filter(|t| open(t) && due(t).is_some_and(|d| d.as_str() >= day && d.as_str() <= horizon))
+        .count();
+    let all = &s["all"];
+    assert_eq!(all["unit"]["code"], "79");
+    assert_eq!(all["total"].as_u64().unwrap() as usize, tasks.len());
+    assert_eq!(
+        all["total"],
+        61 + 3 + 58 + 18,
+        "the city's, Tân Phú's and Hóc Môn's tasks"
+    );
+    assert_eq!((overdue, soon), (1, 1), "the dated plan's tasks");
+    assert_eq!(all["overdue"].as_u64().unwrap() as usize, overdue);
+    assert_eq!(all["dueIn30Days"].as_u64().unwrap() as usize, soon);
+    let count_of = |status: &str| {
+        all["byStatus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["status"] == status)
+            .unwrap()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count_of("DONE"), 1);
+    assert_eq!(count_of("NOT_STARTED") + 1, all["total"].as_u64().unwrap());
+    assert_eq!(
+        all["byStatus"].as_array().unwrap().len(),
+        4,
+        "every status, zeros included"
+    );
+    let per: Vec<(String, u64)> = all["perUnit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["unit"]["code"].as_str().unwrap().to_string(),
+                u["total"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per,
+        [
+            ("79".to_string(), 64),
+            ("767".to_string(), 58),
+            ("784".to_string(), 18)
+        ]
+    );
+    assert_eq!(s["own"]["total"], 64);
+    assert_eq!(s["own"]["perUnit"].as_array().unwrap().len(), 1);
+}

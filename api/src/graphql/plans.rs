@@ -919,3 +919,54 @@ impl ReportingDuty {
         (self.0.due_on.format("%Y%m%d").to_string(), self.0.id)
     }
 }
+
+/// How many assignments have one status.
+#[derive(SimpleObject, Clone)]
+pub struct StatusCount {
+    /// The status.
+    pub status: AssignmentStatus,
+    /// How many assignments have it.
+    pub count: usize,
+}
+
+/// Assignments of the plans issued by a unit (and, as asked, the units below it), counted.
+#[derive(SimpleObject, Clone)]
+pub struct AssignmentSummary {
+    /// The unit summarised; null for the parts of `perUnit` whose unit cannot be shown.
+    pub unit: Option<AdminUnit>,
+    /// Assignments counted.
+    pub total: usize,
+    /// Counts by status (every status, zeros included).
+    pub by_status: Vec<StatusCount>,
+    /// Deadline passed (in Vietnam), neither done nor cancelled.
+    pub overdue: usize,
+    /// Due within the next 30 days, neither done nor cancelled.
+    pub due_in_30_days: usize,
+    /// The same counts for each issuing unit (empty inside a part).
+    pub per_unit: Vec<AssignmentSummary>,
+}
+
+impl AssignmentSummary {
+    /// A summary from counts.
+    pub fn new(
+        unit: Option<AdminUnit>,
+        counts: crate::services::plans::Counts,
+        per_unit: Vec<AssignmentSummary>,
+    ) -> Self {
+        Self {
+            unit,
+            total: counts.total,
+            by_status: counts
+                .by_status
+                .into_iter()
+                .map(|(status, count)| StatusCount {
+                    status: status.into(),
+                    count,
+                })
+                .collect(),
+            overdue: counts.overdue,
+            due_in_30_days: counts.due_in_30_days,
+            per_unit,
+        }
+    }
+}

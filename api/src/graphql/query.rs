@@ -2,8 +2,9 @@
 
 use super::pagination::{self, PageArgs};
 use super::plans::{
-    Agency, AgencyConnection, Assignment, Indicator, IndicatorConnection, IndicatorFilter, Plan,
-    PlanConnection, PlanFilter, ReportingDuty, ReportingDutyConnection, Target,
+    Agency, AgencyConnection, Assignment, AssignmentSummary, Indicator, IndicatorConnection,
+    IndicatorFilter, Plan, PlanConnection, PlanFilter, ReportingDuty, ReportingDutyConnection,
+    Target,
 };
 use super::scalars::Date;
 use super::scalars::{decode_node_id, decode_node_id_of};
@@ -417,5 +418,46 @@ impl QueryRoot {
         };
         let page = pagination::paginate(&all, ReportingDuty::position, &args, max_page(ctx))?;
         Ok(ReportingDutyConnection { page })
+    }
+
+    /// Assignments of the plans issued by a unit and, by default, every unit below it, counted
+    /// by status, overdue and due within 30 days of `asOf`, in all and per issuing unit.
+    async fn assignment_summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Code of the unit (every version of it).")] unit_code: String,
+        #[graphql(desc = "Also the plans of the units below.", default = true)]
+        include_descendants: bool,
+        #[graphql(desc = "The day deadlines are compared with; today in Vietnam when absent.")]
+        as_of: Option<Date>,
+    ) -> Result<AssignmentSummary> {
+        check_code(&unit_code)?;
+        let day = date(as_of);
+        let groups =
+            plans::assignments_by_issuing_unit(db(ctx)?, &unit_code, include_descendants).await?;
+        let l = loaders(ctx)?;
+        let units = l.unit.load_many(groups.iter().map(|(u, _)| *u)).await?;
+        let mut per_unit = Vec::new();
+        for (unit_id, rows) in &groups {
+            let refs: Vec<&entity::assignment::Model> = rows.iter().collect();
+            let unit = units
+                .get(unit_id)
+                .map(|u| AdminUnit::from_node(UnitNode::new(u.clone(), day)));
+            per_unit.push(AssignmentSummary::new(
+                unit,
+                plans::count_assignments(&refs, day),
+                Vec::new(),
+            ));
+        }
+        per_unit.sort_by_key(|s| std::cmp::Reverse(s.total));
+        let all: Vec<&entity::assignment::Model> = groups.iter().flat_map(|(_, r)| r).collect();
+        let unit = units::by_code(db(ctx)?, &unit_code, day, None)
+            .await?
+            .map(|u| AdminUnit::from_node(UnitNode::new(Arc::new(u), day)));
+        Ok(AssignmentSummary::new(
+            unit,
+            plans::count_assignments(&all, day),
+            per_unit,
+        ))
     }
 }

@@ -305,3 +305,68 @@ pub async fn late_duties<C: ConnectionTrait>(
     late.sort_by_key(|d| (d.due_on, d.id));
     Ok(late)
 }
+
+/// Counts of assignments for a summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Assignments counted.
+    pub total: usize,
+    /// By status, in the order of `AssignmentStatus`.
+    pub by_status: Vec<(entity::enums::AssignmentStatus, usize)>,
+    /// Deadline passed, neither done nor cancelled.
+    pub overdue: usize,
+    /// Due within the next 30 days (inclusive), neither done nor cancelled.
+    pub due_in_30_days: usize,
+}
+
+/// Counts assignments as of a day.
+pub fn count_assignments(rows: &[&entity::assignment::Model], day: NaiveDate) -> Counts {
+    use entity::enums::AssignmentStatus as S;
+    use sea_orm::Iterable;
+    let open = |a: &entity::assignment::Model| !matches!(a.status, S::Done | S::Cancelled);
+    let horizon = day + chrono::Days::new(30);
+    Counts {
+        total: rows.len(),
+        by_status: S::iter()
+            .map(|s| (s, rows.iter().filter(|a| a.status == s).count()))
+            .collect(),
+        overdue: rows
+            .iter()
+            .filter(|a| open(a) && a.due_on.is_some_and(|d| d < day))
+            .count(),
+        due_in_30_days: rows
+            .iter()
+            .filter(|a| open(a) && a.due_on.is_some_and(|d| d >= day && d <= horizon))
+            .count(),
+    }
+}
+
+/// The assignments of the plans issued by the units with this code (every version) and, when
+/// asked, every unit below them, grouped by the issuing unit.
+pub async fn assignments_by_issuing_unit<C: ConnectionTrait>(
+    db: &C,
+    unit_code: &str,
+    include_descendants: bool,
+) -> AppResult<Vec<(i64, Vec<entity::assignment::Model>)>> {
+    let roots = units_with_code(db, unit_code, None).await?;
+    let scope = unit_scope(db, &roots, include_descendants, false).await?;
+    let plans: std::collections::HashMap<i64, i64> = plan::Entity::find()
+        .filter(plan::Column::AdminUnitId.is_in(scope))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.admin_unit_id))
+        .collect();
+    let mut by_unit: std::collections::BTreeMap<i64, Vec<entity::assignment::Model>> =
+        std::collections::BTreeMap::new();
+    for a in entity::assignment::Entity::find()
+        .filter(entity::assignment::Column::PlanId.is_in(plans.keys().copied()))
+        .all(db)
+        .await?
+    {
+        if let Some(unit) = plans.get(&a.plan_id) {
+            by_unit.entry(*unit).or_default().push(a);
+        }
+    }
+    Ok(by_unit.into_iter().collect())
+}
