@@ -1,6 +1,7 @@
 //! The application: configuration in, a running server out.
 
-use crate::config::Config;
+use crate::auth::{SubjectStates, TokenService};
+use crate::config::{Config, Profile};
 use crate::db;
 use crate::error::AppError;
 use crate::graphql;
@@ -8,6 +9,7 @@ use crate::http::{self, AppState};
 use crate::seed::{self, SeedOutcome};
 use sea_orm::DatabaseConnection;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Why the application could not start.
@@ -16,6 +18,9 @@ pub enum StartError {
     /// The database could not be reached or prepared.
     #[error("database: {0}")]
     Database(String),
+    /// A setting is unusable (one line naming it).
+    #[error("{0}")]
+    Config(String),
     /// Migrations are pending and `AUTO_MIGRATE` is off.
     #[error(
         "database: {0} migration(s) pending; run `platform migrate up` first (or set AUTO_MIGRATE=true)"
@@ -43,6 +48,7 @@ pub struct Application {
     router: axum::Router,
     db: DatabaseConnection,
     statements: db::StatementCounter,
+    tokens: Arc<TokenService>,
 }
 
 impl Application {
@@ -69,11 +75,22 @@ impl Application {
         {
             tracing::info!(units, links, "first start: loaded the demo area");
         }
+        let tokens = Arc::new(
+            TokenService::from_settings(&config.jwt, config.profile == Profile::Dev)
+                .map_err(|e| StartError::Config(e.to_string()))?,
+        );
+        if tokens.generated {
+            tracing::warn!(
+                "no JWT_SECRET or JWT_PRIVATE_KEY: generated a development signing key; tokens end with the process"
+            );
+        }
         let schema = graphql::build_schema(conn.clone(), config);
         let router = http::router(AppState {
             schema,
             db: conn.clone(),
             profile: config.profile,
+            tokens: tokens.clone(),
+            subjects: Arc::new(SubjectStates::default()),
         });
         let listener = TcpListener::bind(config.bind_addr)
             .await
@@ -86,6 +103,7 @@ impl Application {
             router,
             db: conn,
             statements,
+            tokens,
         })
     }
 
@@ -97,6 +115,11 @@ impl Application {
     /// The pool, for tools and tests.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The token service (issues tokens for tools and tests).
+    pub fn tokens(&self) -> Arc<TokenService> {
+        self.tokens.clone()
     }
 
     /// The counter of statements run through the pool.

@@ -24,7 +24,47 @@ pub const SETTINGS: &[&str] = &[
     "LOG_LEVEL",
     "MAX_PAGE_SIZE",
     "AUTO_MIGRATE",
+    "JWT_SECRET",
+    "JWT_PRIVATE_KEY",
+    "JWT_PUBLIC_KEYS",
+    "JWT_KID",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "JWT_TTL",
 ];
+
+/// Token settings (see the auth module). `Debug` never shows the secret.
+#[derive(Clone, Default)]
+pub struct JwtSettings {
+    /// HS256 secret (at least 32 bytes).
+    pub secret: Option<String>,
+    /// Path of a PEM private key (RS256 or EdDSA).
+    pub private_key: Option<String>,
+    /// Older public keys that still verify: `kid=path,kid=path`.
+    pub public_keys: Option<String>,
+    /// Key id of the signing key.
+    pub kid: Option<String>,
+    /// `iss` of issued tokens, required of verified ones.
+    pub issuer: String,
+    /// `aud` of issued tokens, required of verified ones.
+    pub audience: String,
+    /// Access token lifetime.
+    pub ttl_seconds: u64,
+}
+
+impl fmt::Debug for JwtSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtSettings")
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .field("private_key", &self.private_key)
+            .field("public_keys", &self.public_keys)
+            .field("kid", &self.kid)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("ttl_seconds", &self.ttl_seconds)
+            .finish()
+    }
+}
 
 /// Deployment profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +181,8 @@ pub struct Config {
     pub max_page_size: usize,
     /// Whether `serve` applies pending migrations itself.
     pub auto_migrate: bool,
+    /// Token keys and claims.
+    pub jwt: JwtSettings,
 }
 
 /// A configuration error: one line naming the setting.
@@ -187,6 +229,38 @@ struct Raw {
     max_page_size: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     auto_migrate: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    jwt_secret: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    jwt_private_key: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    jwt_public_keys: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    jwt_kid: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    jwt_issuer: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    jwt_audience: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    jwt_ttl: Option<String>,
+}
+
+/// A duration setting: whole seconds, or a number with `s`, `m` or `h`.
+fn seconds(setting: &'static str, value: &str) -> Result<u64, ConfigError> {
+    let v = value.trim();
+    let (number, unit) = match v.char_indices().last() {
+        Some((i, 's')) => (&v[..i], 1),
+        Some((i, 'm')) => (&v[..i], 60),
+        Some((i, 'h')) => (&v[..i], 3600),
+        _ => (v, 1),
+    };
+    match number.trim().parse::<u64>() {
+        Ok(n) if n > 0 && n * unit <= 24 * 3600 => Ok(n * unit),
+        _ => Err(err(
+            setting,
+            "expected a duration such as 900, 15m or 1h (at most 24h)",
+        )),
+    }
 }
 
 fn err(setting: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -294,6 +368,19 @@ impl Config {
             Some("false" | "0" | "no") => false,
             Some(_) => return Err(err("AUTO_MIGRATE", "expected true or false")),
         };
+        let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let jwt = JwtSettings {
+            secret: non_empty(raw.jwt_secret),
+            private_key: non_empty(raw.jwt_private_key),
+            public_keys: non_empty(raw.jwt_public_keys),
+            kid: non_empty(raw.jwt_kid).map(|k| k.trim().to_string()),
+            issuer: non_empty(raw.jwt_issuer).unwrap_or_else(|| "regional-platform".into()),
+            audience: non_empty(raw.jwt_audience).unwrap_or_else(|| "regional-platform-api".into()),
+            ttl_seconds: match non_empty(raw.jwt_ttl) {
+                Some(v) => seconds("JWT_TTL", &v)?,
+                None => 900,
+            },
+        };
         Ok(Self {
             database_url,
             bind_addr,
@@ -302,6 +389,7 @@ impl Config {
             log_level,
             max_page_size,
             auto_migrate,
+            jwt,
         })
     }
 

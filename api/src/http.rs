@@ -11,6 +11,7 @@
 //! - `x-request-id` is accepted (1–128 of `A-Z a-z 0-9 . _ : -`) or generated, echoed on every
 //!   response, recorded in the log span and in `extensions.requestId` of every error.
 
+use crate::auth::{Principal, SubjectStates, TokenService};
 use crate::config::Profile;
 use crate::error::{InternalCause, code};
 use crate::graphql::AppSchema;
@@ -27,6 +28,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get};
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -50,6 +52,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Deployment profile.
     pub profile: Profile,
+    /// Token keys.
+    pub tokens: Arc<TokenService>,
+    /// Token subjects' state.
+    pub subjects: Arc<SubjectStates>,
 }
 
 /// The id of the current request.
@@ -71,6 +77,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", any(graphql))
         .route("/healthz", get(healthz))
+        .route("/.well-known/jwks.json", get(jwks))
         .with_state(state)
         // The body extractor enforces this limit; the handler turns a refusal into a GraphQL
         // error body with the request id.
@@ -118,6 +125,32 @@ async fn request_id(mut req: Request, next: Next) -> Response {
         res.headers_mut().insert(REQUEST_ID, v);
     }
     res
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    axum::Json(state.tokens.jwks().clone()).into_response()
+}
+
+/// The principal of a request: none without `Authorization`; an error for a credential that
+/// is malformed, invalid, expired or revoked.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ()> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ())?;
+    let (scheme, token) = value.split_once(' ').ok_or(())?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(());
+    }
+    let claims = state.tokens.verify(token.trim()).map_err(|_| ())?;
+    match state.subjects.principal(&state.db, &claims).await {
+        Ok(Some(p)) => Ok(Some(p)),
+        Ok(None) => Err(()),
+        Err(e) => {
+            tracing::error!(cause = %e.detail(), "checking a token's subject");
+            Err(())
+        }
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -328,6 +361,26 @@ async fn graphql(
             &rid,
         );
     };
+    let principal = match authenticate(&state, &headers).await {
+        Ok(p) => p,
+        Err(()) => {
+            // The same answer for every failure: nothing that helps an attacker.
+            let mut res = respond(
+                StatusCode::UNAUTHORIZED,
+                media,
+                &error_body(
+                    "invalid or expired credentials",
+                    code::UNAUTHENTICATED,
+                    &rid,
+                ),
+            );
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            return res;
+        }
+    };
     let params = match method {
         Method::GET => params_from_query_string(&uri),
         Method::POST => {
@@ -376,7 +429,8 @@ async fn graphql(
 
     let mut request = async_graphql::Request::new(params.query)
         .data(Loaders::new(&state.db))
-        .data(RequestId(rid.clone()));
+        .data(RequestId(rid.clone()))
+        .data(principal);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }

@@ -6,6 +6,7 @@
 //! says; `cli` is the single binary's entry point.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -44,12 +44,23 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// Statements run by the server's pool.
     pub statements: api::db::StatementCounter,
+    /// Its configuration.
+    pub config: Config,
 }
 
 impl TestApp {
     /// A server on a fresh database with the demo area loaded.
     pub async fn spawn() -> Self {
         let app = Self::spawn_empty().await;
+        api::seed::seed_demo(&app.db)
+            .await
+            .expect("demo area loads");
+        app
+    }
+
+    /// A server on a fresh database with the demo area loaded, its configuration adjusted.
+    pub async fn spawn_with_demo(adjust: impl FnOnce(&mut Config)) -> Self {
+        let app = Self::spawn_with(adjust).await;
         api::seed::seed_demo(&app.db)
             .await
             .expect("demo area loads");
@@ -83,6 +94,7 @@ impl TestApp {
             db,
             http: reqwest::Client::new(),
             statements,
+            config,
         }
     }
 

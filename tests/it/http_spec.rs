@@ -331,7 +331,11 @@ async fn graphiql_and_health() {
 
 #[tokio::test]
 async fn no_graphiql_in_prod() {
-    let app = TestApp::spawn_with(|c| c.profile = api::Profile::Prod).await;
+    let app = TestApp::spawn_with(|c| {
+        c.profile = api::Profile::Prod;
+        c.jwt.secret = Some("a-prod-test-secret-of-at-least-32-bytes".into());
+    })
+    .await;
     let res = app
         .http
         .get(format!("{}/graphql", app.base))

@@ -2,6 +2,7 @@
 //! database of its own (an SQLite file by default; a fresh PostgreSQL database when
 //! `TEST_DATABASE_URL` is set).
 
+mod auth;
 mod cli;
 mod common;
 mod http_spec;

@@ -6,6 +6,7 @@ pub mod plans;
 pub mod query;
 pub mod scalars;
 pub mod units;
+pub mod viewer;
 
 use crate::config::Config;
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};

@@ -106,6 +106,38 @@ impl QueryRoot {
         })
     }
 
+    /// The authenticated principal; null without credentials.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<super::viewer::Viewer>> {
+        use crate::auth::{Principal, PrincipalKind};
+        use sea_orm::EntityTrait;
+        let Some(principal) = ctx.data::<Option<Principal>>()?.clone() else {
+            return Ok(None);
+        };
+        let (username, display_name) = match principal.kind {
+            PrincipalKind::User => match entity::app_user::Entity::find_by_id(principal.id)
+                .one(db(ctx)?)
+                .await?
+            {
+                Some(u) => (u.username, u.display_name),
+                None => return Ok(None),
+            },
+            PrincipalKind::Service => {
+                match entity::service_account::Entity::find_by_id(principal.id)
+                    .one(db(ctx)?)
+                    .await?
+                {
+                    Some(s) => (s.name, None),
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(super::viewer::Viewer {
+            principal,
+            username,
+            display_name,
+        }))
+    }
+
     /// Provinces valid on a day, in Vietnamese order.
     async fn provinces(
         &self,

@@ -1,0 +1,96 @@
+//! The principal of the request, as the schema shows it.
+
+use super::plans::Agency;
+use super::scalars::node_id;
+use super::units::{AdminUnit, UnitNode, loaders};
+use crate::auth::{Principal, PrincipalKind};
+use crate::clock;
+use async_graphql::{Context, Enum, ID, Object, Result};
+use entity::enums as E;
+
+/// Role of a user (DESIGN.md, "Access control").
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Reads what is in scope.
+    Viewer,
+    /// Also reports progress and values.
+    Reporter,
+    /// Also issues plans, targets and assignments, and approves what lower units report.
+    Manager,
+    /// Also administers users and agencies in scope.
+    Admin,
+}
+
+impl From<E::Role> for Role {
+    fn from(r: E::Role) -> Self {
+        match r {
+            E::Role::Viewer => Self::Viewer,
+            E::Role::Reporter => Self::Reporter,
+            E::Role::Manager => Self::Manager,
+            E::Role::Admin => Self::Admin,
+        }
+    }
+}
+
+/// The authenticated principal: a user or a service account.
+pub struct Viewer {
+    /// Who.
+    pub principal: Principal,
+    /// Username, or the service account's name.
+    pub username: String,
+    /// Display name of a user.
+    pub display_name: Option<String>,
+}
+
+/// The authenticated principal: a user or a service account.
+#[Object]
+impl Viewer {
+    /// Global id of the user or service account.
+    async fn id(&self) -> ID {
+        match self.principal.kind {
+            PrincipalKind::User => node_id("User", self.principal.id),
+            PrincipalKind::Service => node_id("ServiceAccount", self.principal.id),
+        }
+    }
+    /// Username, or the service account's name.
+    async fn username(&self) -> &str {
+        &self.username
+    }
+    /// Display name.
+    async fn display_name(&self) -> Option<&str> {
+        self.display_name.as_deref()
+    }
+    /// `user` or `service`.
+    async fn kind(&self) -> &str {
+        match self.principal.kind {
+            PrincipalKind::User => "user",
+            PrincipalKind::Service => "service",
+        }
+    }
+    /// Role.
+    async fn role(&self) -> Role {
+        self.principal.role.into()
+    }
+    /// Home unit; null for a national principal.
+    async fn home_unit(&self, ctx: &Context<'_>) -> Result<Option<AdminUnit>> {
+        match self.principal.home_unit_id {
+            Some(id) => Ok(loaders(ctx)?
+                .unit
+                .load_one(id)
+                .await?
+                .map(|u| AdminUnit::from_node(UnitNode::new(u, clock::today())))),
+            None => Ok(None),
+        }
+    }
+    /// Agency.
+    async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
+        match self.principal.agency_id {
+            Some(id) => Ok(loaders(ctx)?.agency.load_one(id).await?.map(Agency)),
+            None => Ok(None),
+        }
+    }
+    /// Scopes of a service account (`values:read`, …); empty for users.
+    async fn scopes(&self) -> &[String] {
+        &self.principal.scopes
+    }
+}
