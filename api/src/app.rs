@@ -70,10 +70,14 @@ impl Application {
                 return Err(StartError::Pending(pending.len()));
             }
         }
-        if config.database_url.is_default()
-            && let SeedOutcome::Loaded { units, links } = seed::seed_demo(&conn).await?
-        {
-            tracing::info!(units, links, "first start: loaded the demo area");
+        if config.database_url.is_default() {
+            if let SeedOutcome::Loaded { units, links } = seed::seed_demo(&conn).await? {
+                tracing::info!(units, links, "first start: loaded the demo area");
+            }
+            let users = seed::seed_demo_users(&conn).await?;
+            if users > 0 {
+                tracing::info!(users, "first start: created the demo users (see README)");
+            }
         }
         let tokens = Arc::new(
             TokenService::from_settings(&config.jwt, config.profile == Profile::Dev)
@@ -84,13 +88,14 @@ impl Application {
                 "no JWT_SECRET or JWT_PRIVATE_KEY: generated a development signing key; tokens end with the process"
             );
         }
-        let schema = graphql::build_schema(conn.clone(), config);
+        let subjects = Arc::new(SubjectStates::default());
+        let schema = graphql::build_schema(conn.clone(), config, tokens.clone(), subjects.clone());
         let router = http::router(AppState {
             schema,
             db: conn.clone(),
             profile: config.profile,
             tokens: tokens.clone(),
-            subjects: Arc::new(SubjectStates::default()),
+            subjects,
         });
         let listener = TcpListener::bind(config.bind_addr)
             .await
@@ -132,9 +137,13 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 

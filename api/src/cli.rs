@@ -34,7 +34,17 @@ pub enum Command {
         action: Option<MigrateAction>,
     },
     /// Load the demo area into an empty database (any backend).
-    SeedDemo,
+    SeedDemo {
+        /// Also create the demo users (all with the password "demo-password").
+        #[arg(long)]
+        with_users: bool,
+    },
+    /// Users.
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Import data files.
     Import {
         /// What to import.
@@ -77,6 +87,29 @@ pub enum ImportWhat {
         /// The day the new units took over.
         #[arg(long)]
         effective: chrono::NaiveDate,
+    },
+}
+
+/// User actions.
+#[derive(Subcommand, Debug)]
+pub enum UserAction {
+    /// Create a user; the password is read from the first line of standard input.
+    Create {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Role: viewer, reporter, manager or admin.
+        #[arg(long, value_parser = ["viewer", "reporter", "manager", "admin"])]
+        role: String,
+        /// Home unit code (valid today); leave out for a national user.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Agency key.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        display_name: Option<String>,
     },
 }
 
@@ -208,7 +241,42 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             };
             result.map_err(|e| format!("migration failed: {e}"))
         }
-        Command::SeedDemo => {
+        Command::User {
+            action:
+                UserAction::Create {
+                    username,
+                    role,
+                    unit,
+                    agency,
+                    display_name,
+                },
+        } => {
+            use sea_orm::ActiveEnum;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| format!("reading the password: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let role = entity::enums::Role::try_from_value(&role.to_uppercase())
+                .map_err(|_| format!("unknown role {role}"))?;
+            let conn = connect_migrated(&config).await?;
+            let user = crate::services::users::create(
+                &conn,
+                crate::services::users::NewUser {
+                    username: &username,
+                    display_name: display_name.as_deref(),
+                    role,
+                    unit_code: unit.as_deref(),
+                    agency_key: agency.as_deref(),
+                    password,
+                },
+            )
+            .await
+            .map_err(|e| format!("user create: {}", e.detail()))?;
+            println!("created user {} (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::SeedDemo { with_users } => {
             let conn = connect_migrated(&config).await?;
             match seed::seed_demo(&conn)
                 .await
@@ -220,6 +288,15 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 seed::SeedOutcome::AlreadyPresent => {
                     println!("units are already loaded; nothing written")
                 }
+            }
+            if with_users {
+                let n = seed::seed_demo_users(&conn)
+                    .await
+                    .map_err(|e| format!("seed: {}", e.detail()))?;
+                println!(
+                    "created {n} demo users (password \"{}\")",
+                    seed::DEMO_PASSWORD
+                );
             }
             Ok(())
         }

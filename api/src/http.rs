@@ -336,6 +336,7 @@ async fn graphql(
     uri: Uri,
     headers: HeaderMap,
     axum::Extension(RequestId(rid)): axum::Extension<RequestId>,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     // A browser asking for the page gets GraphiQL (dev profile only).
@@ -430,7 +431,10 @@ async fn graphql(
     let mut request = async_graphql::Request::new(params.query)
         .data(Loaders::new(&state.db))
         .data(RequestId(rid.clone()))
-        .data(principal);
+        .data(principal)
+        .data(crate::graphql::mutation::ClientAddress(
+            connect.map(|c| c.0.0.ip().to_string()),
+        ));
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }

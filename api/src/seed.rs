@@ -43,6 +43,96 @@ pub const DEMO_PLANS: &[(&str, &str)] = &[
     ),
 ];
 
+const USERS: &str = include_str!("../data/demo/users.toml");
+
+/// The password of every demo user.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+#[derive(Deserialize)]
+struct DemoUsers {
+    agencies: Vec<DemoAgency>,
+    users: Vec<DemoUser>,
+}
+
+#[derive(Deserialize)]
+struct DemoAgency {
+    key: String,
+    name: String,
+    kind: String,
+    unit: String,
+}
+
+#[derive(Deserialize)]
+struct DemoUser {
+    username: String,
+    display_name: String,
+    role: String,
+    unit: Option<String>,
+    agency: Option<String>,
+}
+
+/// Loads the demo users (api/data/demo/users.toml) and the agencies they belong to, unless a
+/// user exists already; one transaction. Returns how many were created.
+pub async fn seed_demo_users(db: &DatabaseConnection) -> AppResult<usize> {
+    use entity::{agency, app_user};
+    use sea_orm::{ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
+    let file: DemoUsers = toml::from_str(USERS)
+        .map_err(|e| AppError::internal(format!("demo users: {}", e.message())))?;
+    let txn = db::begin_write(db).await?;
+    if app_user::Entity::find().count(&txn).await? > 0 {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    let today = crate::clock::today();
+    for a in &file.agencies {
+        if agency::Entity::find()
+            .filter(agency::Column::Code.eq(a.key.as_str()))
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let unit = crate::services::units::by_code(&txn, &a.unit, today, None)
+            .await?
+            .ok_or_else(|| {
+                AppError::internal(format!("demo agency {}: no unit {}", a.key, a.unit))
+            })?;
+        agency::ActiveModel {
+            code: Set(Some(a.key.clone())),
+            name: Set(crate::text::clean(&a.name)),
+            kind: Set(a.kind.clone()),
+            admin_unit_id: Set(unit.id),
+            valid_from: Set(unit.valid_from),
+            search_key: Set(crate::text::fold(&a.name)),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    for u in &file.users {
+        let role = entity::enums::Role::try_from_value(&u.role).map_err(|_| {
+            AppError::internal(format!("demo user {}: role {}", u.username, u.role))
+        })?;
+        crate::services::users::create(
+            &txn,
+            crate::services::users::NewUser {
+                username: &u.username,
+                display_name: Some(&u.display_name),
+                role,
+                unit_code: u.unit.as_deref(),
+                agency_key: u.agency.as_deref(),
+                password: DEMO_PASSWORD,
+            },
+        )
+        .await
+        .map_err(|e| AppError::internal(format!("demo user {}: {}", u.username, e.detail())))?;
+    }
+    txn.commit().await?;
+    Ok(file.users.len())
+}
+
 /// The day the two-level system took effect.
 pub const REFORM_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 7, 1) {
     Some(d) => d,

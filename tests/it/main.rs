@@ -11,4 +11,5 @@ mod migrations;
 mod national;
 mod plans;
 mod schema;
+mod sessions;
 mod units;

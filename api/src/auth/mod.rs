@@ -9,6 +9,7 @@
 
 pub mod keys;
 pub mod principal;
+pub mod sessions;
 pub mod subjects;
 
 pub use keys::{KeyError, TokenService};

@@ -52,6 +52,13 @@ impl SubjectStates {
         })
     }
 
+    /// Drops a subject's cached state (after a change made by this instance).
+    pub fn forget(&self, kind: PrincipalKind, id: i64) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.remove(&(kind == PrincipalKind::User, id));
+        }
+    }
+
     /// The principal of verified claims, if its subject is still usable at the token's
     /// version. The subject's state may be up to [`REVOCATION_STALENESS`] old.
     pub async fn principal(

@@ -1,6 +1,7 @@
 //! The GraphQL schema: its own types over the services (entities never reach it).
 
 pub mod loaders;
+pub mod mutation;
 pub mod pagination;
 pub mod plans;
 pub mod query;
@@ -8,12 +9,14 @@ pub mod scalars;
 pub mod units;
 pub mod viewer;
 
+use crate::auth::{SubjectStates, TokenService};
 use crate::config::Config;
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 
 /// The schema type.
-pub type AppSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
 
 /// Limits of the executor, from configuration.
 #[derive(Clone, Debug)]
@@ -24,9 +27,16 @@ pub struct Limits {
 
 /// Builds the schema. Per-request data (the DataLoaders, the request id) is added by the HTTP
 /// layer to each request, so that no cache outlives a request.
-pub fn build_schema(db: DatabaseConnection, config: &Config) -> AppSchema {
-    Schema::build(query::QueryRoot, EmptyMutation, EmptySubscription)
+pub fn build_schema(
+    db: DatabaseConnection,
+    config: &Config,
+    tokens: Arc<TokenService>,
+    subjects: Arc<SubjectStates>,
+) -> AppSchema {
+    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
         .data(db)
+        .data(tokens)
+        .data(subjects)
         .data(Limits {
             max_page_size: config.max_page_size,
         })
@@ -41,7 +51,7 @@ pub fn build_schema(db: DatabaseConnection, config: &Config) -> AppSchema {
 
 /// The schema without a database, for exporting the SDL.
 pub fn sdl() -> String {
-    Schema::build(query::QueryRoot, EmptyMutation, EmptySubscription)
+    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
         .finish()
         .sdl()
 }

@@ -7,3 +7,4 @@ pub mod unit_files;
 pub mod unit_import;
 pub mod unit_search;
 pub mod units;
+pub mod users;

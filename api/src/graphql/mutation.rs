@@ -1,0 +1,187 @@
+//! The mutation root: sessions (the rest of the writes come with the access rules).
+
+use super::scalars::DateTime;
+use crate::auth::sessions::{self, Session};
+use crate::auth::{Principal, PrincipalKind, SubjectStates, TokenService};
+use crate::error::AppError;
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// Writes.
+pub struct MutationRoot;
+
+/// The client's address, for login throttling.
+#[derive(Clone, Debug)]
+pub struct ClientAddress(pub Option<String>);
+
+/// Credentials.
+#[derive(InputObject)]
+pub struct LoginInput {
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A refresh token to exchange.
+#[derive(InputObject)]
+pub struct RefreshInput {
+    /// The refresh token of the last login or refresh.
+    pub refresh_token: String,
+}
+
+/// A session to end.
+#[derive(InputObject)]
+pub struct LogoutInput {
+    /// The session's refresh token.
+    pub refresh_token: String,
+}
+
+/// Ending every session of the caller.
+#[derive(InputObject)]
+pub struct LogoutEverywhereInput {
+    /// Echoed back, for clients that match requests and answers.
+    pub client_mutation_id: Option<String>,
+}
+
+/// A password change.
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    /// The password in use.
+    pub current_password: String,
+    /// The new password (at least 10 characters).
+    pub new_password: String,
+}
+
+/// Tokens of a session.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Short-lived access token, sent as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Single-use token that obtains the next pair through `refresh`.
+    pub refresh_token: String,
+    /// When the access token expires.
+    pub expires_at: DateTime,
+}
+
+impl From<Session> for AuthPayload {
+    fn from(s: Session) -> Self {
+        Self {
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            expires_at: DateTime(s.expires_at),
+        }
+    }
+}
+
+/// The outcome of a logout.
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// Always true: the session (or every session) is over.
+    pub ok: bool,
+    /// The `clientMutationId` sent, if any.
+    pub client_mutation_id: Option<String>,
+}
+
+fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+}
+
+fn tokens<'a>(ctx: &Context<'a>) -> Result<&'a Arc<TokenService>> {
+    ctx.data::<Arc<TokenService>>()
+}
+
+fn subjects<'a>(ctx: &Context<'a>) -> Result<&'a Arc<SubjectStates>> {
+    ctx.data::<Arc<SubjectStates>>()
+}
+
+fn signed_in_user(ctx: &Context<'_>) -> Result<i64> {
+    match ctx.data::<Option<Principal>>()? {
+        Some(p) if p.kind == PrincipalKind::User => Ok(p.id),
+        _ => Err(AppError::Unauthenticated("sign in first".into()).into()),
+    }
+}
+
+/// Writes: sessions for now; plans, progress and values come with the access rules.
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// Signs in with a username and password. Unknown users, wrong passwords and locked
+    /// accounts or addresses all get the same UNAUTHENTICATED error.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Credentials.")] input: LoginInput,
+    ) -> Result<AuthPayload> {
+        let address = ctx.data::<ClientAddress>().ok().and_then(|a| a.0.clone());
+        Ok(sessions::login(
+            db(ctx)?,
+            tokens(ctx)?,
+            &input.username,
+            &input.password,
+            address.as_deref(),
+        )
+        .await?
+        .into())
+    }
+
+    /// Exchanges a refresh token for a new pair; each refresh token works once.
+    async fn refresh(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token.")] input: RefreshInput,
+    ) -> Result<AuthPayload> {
+        Ok(
+            sessions::refresh(db(ctx)?, tokens(ctx)?, &input.refresh_token)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Ends the session of a refresh token.
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] input: LogoutInput,
+    ) -> Result<LogoutPayload> {
+        sessions::logout(db(ctx)?, &input.refresh_token).await?;
+        Ok(LogoutPayload {
+            ok: true,
+            client_mutation_id: None,
+        })
+    }
+
+    /// Ends every session of the signed-in user, on every device.
+    async fn logout_everywhere(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Nothing to give but an optional client id.")]
+        input: LogoutEverywhereInput,
+    ) -> Result<LogoutPayload> {
+        let user = signed_in_user(ctx)?;
+        sessions::logout_everywhere(db(ctx)?, subjects(ctx)?, user).await?;
+        Ok(LogoutPayload {
+            ok: true,
+            client_mutation_id: input.client_mutation_id,
+        })
+    }
+
+    /// Changes the signed-in user's password, ends every other session and returns a new one.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The passwords.")] input: ChangePasswordInput,
+    ) -> Result<AuthPayload> {
+        let user = signed_in_user(ctx)?;
+        Ok(sessions::change_password(
+            db(ctx)?,
+            tokens(ctx)?,
+            subjects(ctx)?,
+            user,
+            &input.current_password,
+            &input.new_password,
+        )
+        .await?
+        .into())
+    }
+}
