@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod http_spec;
 mod import;
+mod logs;
 mod migrations;
 mod national;
 mod plans;
