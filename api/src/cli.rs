@@ -39,6 +39,18 @@ pub enum Command {
         #[arg(long)]
         with_users: bool,
     },
+    /// Service accounts for integrations.
+    ServiceAccount {
+        /// What to do.
+        #[command(subcommand)]
+        action: ServiceAccountAction,
+    },
+    /// Tokens.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Users.
     User {
         /// What to do.
@@ -87,6 +99,46 @@ pub enum ImportWhat {
         /// The day the new units took over.
         #[arg(long)]
         effective: chrono::NaiveDate,
+    },
+}
+
+/// Service-account actions.
+#[derive(Subcommand, Debug)]
+pub enum ServiceAccountAction {
+    /// Create an account; its secret is printed once.
+    Create {
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Scopes, comma-separated: units:read, plans:read, plans:write, values:read, values:write.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// Home unit code (valid today); leave out for a national account.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Agency key.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Last day of validity (YYYY-MM-DD, end of that day in Vietnam).
+        #[arg(long)]
+        expires: Option<chrono::NaiveDate>,
+    },
+    /// Revoke an account.
+    Revoke {
+        /// Name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Token actions.
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    /// Print an access token for a service account (needs JWT_SECRET or JWT_PRIVATE_KEY).
+    Issue {
+        /// The account's name.
+        #[arg(long)]
+        service_account: String,
     },
 }
 
@@ -240,6 +292,66 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 }
             };
             result.map_err(|e| format!("migration failed: {e}"))
+        }
+        Command::ServiceAccount { action } => {
+            let conn = connect_migrated(&config).await?;
+            match action {
+                ServiceAccountAction::Create {
+                    name,
+                    scopes,
+                    unit,
+                    agency,
+                    expires,
+                } => {
+                    let expires_at = expires
+                        .and_then(|d| d.succ_opt())
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .and_then(|t| t.and_local_timezone(crate::clock::VIETNAM).single())
+                        .map(|t| t.with_timezone(&chrono::Utc));
+                    let (account, secret) = crate::services::service_accounts::create(
+                        &conn,
+                        &name,
+                        &scopes,
+                        unit.as_deref(),
+                        agency.as_deref(),
+                        expires_at,
+                    )
+                    .await
+                    .map_err(|e| format!("service-account create: {}", e.detail()))?;
+                    println!(
+                        "created service account {} (id {})",
+                        account.name, account.id
+                    );
+                    println!("secret (shown once, store it now): {secret}");
+                }
+                ServiceAccountAction::Revoke { name } => {
+                    crate::services::service_accounts::revoke(&conn, &name)
+                        .await
+                        .map_err(|e| format!("service-account revoke: {}", e.detail()))?;
+                    println!("revoked service account {name}");
+                }
+            }
+            Ok(())
+        }
+        Command::Token {
+            action: TokenAction::Issue { service_account },
+        } => {
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            let tokens = crate::auth::TokenService::from_settings(&config.jwt, false)
+                .map_err(|e| e.to_string())?;
+            let conn = connect_migrated(&config).await?;
+            let account = entity::service_account::Entity::find()
+                .filter(entity::service_account::Column::Name.eq(service_account.trim()))
+                .one(&conn)
+                .await
+                .map_err(|e| format!("database: {e}"))?
+                .filter(crate::services::service_accounts::usable)
+                .ok_or_else(|| format!("no usable service account {service_account}"))?;
+            let (token, _) = crate::services::service_accounts::issue(&conn, &tokens, &account)
+                .await
+                .map_err(|e| e.detail())?;
+            println!("{token}");
+            Ok(())
         }
         Command::User {
             action:

@@ -12,5 +12,6 @@ mod migrations;
 mod national;
 mod plans;
 mod schema;
+mod service_accounts;
 mod sessions;
 mod units;

@@ -73,13 +73,13 @@ pub struct Session {
     pub expires_at: chrono::DateTime<Utc>,
 }
 
-fn random_token() -> AppResult<String> {
+pub(crate) fn random_token() -> AppResult<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn digest(token: &str) -> String {
+pub(crate) fn digest(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
@@ -122,7 +122,7 @@ async fn open_session<C: ConnectionTrait>(
     })
 }
 
-fn throttle_keys(username: &str, address: Option<&str>) -> Vec<String> {
+pub(crate) fn throttle_keys(username: &str, address: Option<&str>) -> Vec<String> {
     let mut keys = vec![format!("user:{}", username.trim().to_lowercase())];
     if let Some(a) = address {
         keys.push(format!("ip:{a}"));
@@ -130,7 +130,7 @@ fn throttle_keys(username: &str, address: Option<&str>) -> Vec<String> {
     keys
 }
 
-async fn locked<C: ConnectionTrait>(db: &C, keys: &[String]) -> AppResult<bool> {
+pub(crate) async fn locked<C: ConnectionTrait>(db: &C, keys: &[String]) -> AppResult<bool> {
     let now = Utc::now();
     Ok(login_throttle::Entity::find()
         .filter(login_throttle::Column::Key.is_in(keys.iter().cloned()))
@@ -140,7 +140,7 @@ async fn locked<C: ConnectionTrait>(db: &C, keys: &[String]) -> AppResult<bool> 
         .any(|t| t.locked_until.is_some_and(|u| u > now)))
 }
 
-async fn record_failure<C: ConnectionTrait>(db: &C, keys: &[String]) -> AppResult<()> {
+pub(crate) async fn record_failure<C: ConnectionTrait>(db: &C, keys: &[String]) -> AppResult<()> {
     let now = Utc::now();
     for key in keys {
         let row = login_throttle::Entity::find_by_id(key.clone())

@@ -38,11 +38,16 @@ impl SubjectStates {
             },
             PrincipalKind::Service => {
                 match service_account::Entity::find_by_id(id).one(db).await? {
-                    Some(s) => State {
-                        usable: s.revoked_at.is_none()
-                            && s.expires_at.is_none_or(|e| e > Utc::now()),
-                        token_version: s.token_version,
-                    },
+                    Some(s) => {
+                        // Its use is recorded each time its state is read again: lastUsedAt
+                        // is as fresh as the cache.
+                        crate::services::service_accounts::touch(db, id).await?;
+                        State {
+                            usable: s.revoked_at.is_none()
+                                && s.expires_at.is_none_or(|e| e > Utc::now()),
+                            token_version: s.token_version,
+                        }
+                    }
                     None => State {
                         usable: false,
                         token_version: -1,

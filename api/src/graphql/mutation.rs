@@ -75,6 +75,24 @@ impl From<Session> for AuthPayload {
     }
 }
 
+/// A service account's credentials.
+#[derive(InputObject)]
+pub struct ServiceTokenInput {
+    /// The account's name.
+    pub name: String,
+    /// The secret shown when the account was created.
+    pub secret: String,
+}
+
+/// An access token for a service account.
+#[derive(SimpleObject)]
+pub struct ServiceTokenPayload {
+    /// Short-lived access token, sent as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// When it expires; ask for a new one with the secret.
+    pub expires_at: DateTime,
+}
+
 /// The outcome of a logout.
 #[derive(SimpleObject)]
 pub struct LogoutPayload {
@@ -123,6 +141,30 @@ impl MutationRoot {
         )
         .await?
         .into())
+    }
+
+    /// Exchanges a service account's secret for an access token (integrations). Unknown
+    /// accounts, wrong secrets and revoked or expired accounts all get the same error.
+    async fn service_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's credentials.")] input: ServiceTokenInput,
+    ) -> Result<ServiceTokenPayload> {
+        let address = ctx.data::<ClientAddress>().ok().and_then(|a| a.0.clone());
+        let (access_token, exp) = crate::services::service_accounts::exchange(
+            db(ctx)?,
+            tokens(ctx)?,
+            &input.name,
+            &input.secret,
+            address.as_deref(),
+        )
+        .await?;
+        Ok(ServiceTokenPayload {
+            access_token,
+            expires_at: DateTime(
+                chrono::DateTime::from_timestamp(exp as i64, 0).unwrap_or_else(chrono::Utc::now),
+            ),
+        })
     }
 
     /// Exchanges a refresh token for a new pair; each refresh token works once.

@@ -3,6 +3,7 @@
 
 pub mod plan_import;
 pub mod plans;
+pub mod service_accounts;
 pub mod unit_files;
 pub mod unit_import;
 pub mod unit_search;

@@ -1,0 +1,182 @@
+//! Service accounts for integrations: a name, scopes, an optional home unit and expiry, and a
+//! secret shown once and stored as a SHA-256 hash (it is random, 256 bits: a slow hash adds
+//! nothing). An integration exchanges its secret for a short-lived access token and presents
+//! that as a bearer token, like a user's.
+
+use crate::auth::sessions::{digest, locked, random_token, record_failure, throttle_keys};
+use crate::auth::{Principal, PrincipalKind, TokenService};
+use crate::clock;
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::services::units;
+use chrono::{DateTime, Utc};
+use entity::enums::Role;
+use entity::{agency, service_account};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+
+/// The scopes a service account may hold.
+pub const SCOPES: &[&str] = &[
+    "units:read",
+    "plans:read",
+    "plans:write",
+    "values:read",
+    "values:write",
+];
+
+const BAD_SECRET: &str = "invalid service account or secret";
+
+/// Creates a service account; returns it with its secret (shown once, never stored).
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    scopes: &[String],
+    unit_code: Option<&str>,
+    agency_key: Option<&str>,
+    expires_at: Option<DateTime<Utc>>,
+) -> AppResult<(service_account::Model, String)> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 64 || name.chars().any(char::is_whitespace) {
+        return Err(AppError::bad_input("name", "1 to 64 characters, no spaces"));
+    }
+    for s in scopes {
+        if !SCOPES.contains(&s.as_str()) {
+            return Err(AppError::bad_input(
+                "scopes",
+                format!("`{s}` is not one of {}", SCOPES.join(", ")),
+            ));
+        }
+    }
+    if service_account::Entity::find()
+        .filter(service_account::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!("the name {name} is taken")));
+    }
+    let home_unit_id = match unit_code {
+        Some(code) => Some(
+            units::by_code(db, code, clock::today(), None)
+                .await?
+                .ok_or_else(|| AppError::bad_input("unit", format!("no unit {code} today")))?
+                .id,
+        ),
+        None => None,
+    };
+    let agency_id = match agency_key {
+        Some(key) => Some(
+            agency::Entity::find()
+                .filter(agency::Column::Code.eq(key.trim()))
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::bad_input("agency", format!("no agency {key}")))?
+                .id,
+        ),
+        None => None,
+    };
+    let secret = format!("sa_{}", random_token()?);
+    let model = service_account::ActiveModel {
+        name: Set(name.to_string()),
+        secret_hash: Set(digest(&secret)),
+        scopes: Set(scopes.join(" ")),
+        home_unit_id: Set(home_unit_id),
+        agency_id: Set(agency_id),
+        token_version: Set(0),
+        expires_at: Set(expires_at),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok((model, secret))
+}
+
+/// The principal of a service account.
+pub fn principal_of(account: &service_account::Model) -> Principal {
+    Principal {
+        id: account.id,
+        kind: PrincipalKind::Service,
+        role: Role::Viewer,
+        home_unit_id: account.home_unit_id,
+        agency_id: account.agency_id,
+        scopes: account
+            .scopes
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+/// Whether an account may be used now.
+pub fn usable(account: &service_account::Model) -> bool {
+    account.revoked_at.is_none() && account.expires_at.is_none_or(|e| e > Utc::now())
+}
+
+/// Exchanges a service account's secret for an access token. Failures are counted like
+/// failed logins and all get the same answer.
+pub async fn exchange(
+    db: &DatabaseConnection,
+    tokens: &TokenService,
+    name: &str,
+    secret: &str,
+    address: Option<&str>,
+) -> AppResult<(String, u64)> {
+    let keys = throttle_keys(&format!("service:{name}"), address);
+    let txn = db::begin_write(db).await?;
+    if locked(&txn, &keys).await? {
+        txn.commit().await?;
+        return Err(AppError::Unauthenticated(BAD_SECRET.into()));
+    }
+    let account = service_account::Entity::find()
+        .filter(service_account::Column::Name.eq(name.trim()))
+        .one(&txn)
+        .await?
+        .filter(|a| a.secret_hash == digest(secret.trim()) && usable(a));
+    let Some(account) = account else {
+        record_failure(&txn, &keys).await?;
+        txn.commit().await?;
+        return Err(AppError::Unauthenticated(BAD_SECRET.into()));
+    };
+    txn.commit().await?;
+    issue(db, tokens, &account).await
+}
+
+/// Issues an access token for an account and records its use.
+pub async fn issue(
+    db: &DatabaseConnection,
+    tokens: &TokenService,
+    account: &service_account::Model,
+) -> AppResult<(String, u64)> {
+    let token = tokens
+        .issue(&principal_of(account), account.token_version)
+        .map_err(AppError::internal)?;
+    touch(db, account.id).await?;
+    Ok(token)
+}
+
+/// Records that an account was used.
+pub async fn touch<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<()> {
+    service_account::Entity::update_many()
+        .col_expr(service_account::Column::LastUsedAt, Expr::value(Utc::now()))
+        .filter(service_account::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes an account: its tokens stop working within the revocation staleness.
+pub async fn revoke(db: &DatabaseConnection, name: &str) -> AppResult<()> {
+    let done = service_account::Entity::update_many()
+        .col_expr(service_account::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(service_account::Column::Name.eq(name.trim()))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(AppError::NotFound(format!("no service account {name}")));
+    }
+    Ok(())
+}
