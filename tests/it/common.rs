@@ -121,6 +121,21 @@ impl TestApp {
         (data, self.statements.get() - before)
     }
 
+    /// POSTs a query with variables, optionally with a bearer token; returns the status and
+    /// the JSON body whatever they are.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .header(CONTENT_TYPE, "application/json")
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(t) = token {
+            req = req.header(reqwest::header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let res = req.send().await.unwrap();
+        (res.status().as_u16(), res.json().await.unwrap())
+    }
+
     /// Like `query`, and asserts that there are no errors; returns `data`.
     pub async fn data(&self, query: &str) -> Value {
         let body = self.query(query).await;

@@ -2,23 +2,13 @@
 //! `lastUsedAt`; and `platform token issue`.
 
 use crate::common::TestApp;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 const SECRET: &str = "a-service-test-secret-long-enough-32b";
 
 async fn gql(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-    let mut req = app
-        .http
-        .post(format!("{}/graphql", app.base))
-        .header(CONTENT_TYPE, "application/json")
-        .json(&json!({"query": query, "variables": variables}));
-    if let Some(t) = token {
-        req = req.header(AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let res = req.send().await.unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
+    app.gql(token, query, variables).await
 }
 
 const EXCHANGE: &str = "mutation($n: String!, $s: String!) { serviceToken(input: {name: $n, secret: $s}) { accessToken expiresAt } }";

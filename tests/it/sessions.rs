@@ -1,7 +1,6 @@
 //! Login, refresh rotation, logout, logout everywhere, password change and lockout, over HTTP.
 
 use crate::common::TestApp;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 
 async fn app() -> TestApp {
@@ -14,16 +13,7 @@ async fn app() -> TestApp {
 }
 
 async fn gql(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-    let mut req = app
-        .http
-        .post(format!("{}/graphql", app.base))
-        .header(CONTENT_TYPE, "application/json")
-        .json(&json!({"query": query, "variables": variables}));
-    if let Some(t) = token {
-        req = req.header(AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let res = req.send().await.unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
+    app.gql(token, query, variables).await
 }
 
 const LOGIN: &str = "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken refreshToken expiresAt } }";

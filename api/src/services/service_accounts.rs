@@ -5,13 +5,11 @@
 
 use crate::auth::sessions::{digest, locked, random_token, record_failure, throttle_keys};
 use crate::auth::{Principal, PrincipalKind, TokenService};
-use crate::clock;
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::services::units;
 use chrono::{DateTime, Utc};
 use entity::enums::Role;
-use entity::{agency, service_account};
+use entity::service_account;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -58,26 +56,7 @@ pub async fn create<C: ConnectionTrait>(
     {
         return Err(AppError::Conflict(format!("the name {name} is taken")));
     }
-    let home_unit_id = match unit_code {
-        Some(code) => Some(
-            units::by_code(db, code, clock::today(), None)
-                .await?
-                .ok_or_else(|| AppError::bad_input("unit", format!("no unit {code} today")))?
-                .id,
-        ),
-        None => None,
-    };
-    let agency_id = match agency_key {
-        Some(key) => Some(
-            agency::Entity::find()
-                .filter(agency::Column::Code.eq(key.trim()))
-                .one(db)
-                .await?
-                .ok_or_else(|| AppError::bad_input("agency", format!("no agency {key}")))?
-                .id,
-        ),
-        None => None,
-    };
+    let (home_unit_id, agency_id) = super::users::resolve_home(db, unit_code, agency_key).await?;
     let secret = format!("sa_{}", random_token()?);
     let model = service_account::ActiveModel {
         name: Set(name.to_string()),

@@ -27,6 +27,35 @@ pub struct NewUser<'a> {
     pub password: &'a str,
 }
 
+/// Resolves a principal's home unit (a code valid today) and agency (a key) to row ids.
+pub async fn resolve_home<C: ConnectionTrait>(
+    db: &C,
+    unit_code: Option<&str>,
+    agency_key: Option<&str>,
+) -> AppResult<(Option<i64>, Option<i64>)> {
+    let home_unit_id = match unit_code {
+        Some(code) => Some(
+            units::by_code(db, code, clock::today(), None)
+                .await?
+                .ok_or_else(|| AppError::bad_input("unit", format!("no unit {code} today")))?
+                .id,
+        ),
+        None => None,
+    };
+    let agency_id = match agency_key {
+        Some(key) => Some(
+            agency::Entity::find()
+                .filter(agency::Column::Code.eq(key.trim()))
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::bad_input("agency", format!("no agency {key}")))?
+                .id,
+        ),
+        None => None,
+    };
+    Ok((home_unit_id, agency_id))
+}
+
 /// Creates a user. The home unit must be valid today; the username must be free.
 pub async fn create<C: ConnectionTrait>(db: &C, u: NewUser<'_>) -> AppResult<app_user::Model> {
     let username = u.username.trim();
@@ -52,26 +81,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, u: NewUser<'_>) -> AppResult<app
             "the username {username} is taken"
         )));
     }
-    let home_unit_id = match u.unit_code {
-        Some(code) => Some(
-            units::by_code(db, code, clock::today(), None)
-                .await?
-                .ok_or_else(|| AppError::bad_input("unit", format!("no unit {code} today")))?
-                .id,
-        ),
-        None => None,
-    };
-    let agency_id = match u.agency_key {
-        Some(key) => Some(
-            agency::Entity::find()
-                .filter(agency::Column::Code.eq(key.trim()))
-                .one(db)
-                .await?
-                .ok_or_else(|| AppError::bad_input("agency", format!("no agency {key}")))?
-                .id,
-        ),
-        None => None,
-    };
+    let (home_unit_id, agency_id) = resolve_home(db, u.unit_code, u.agency_key).await?;
     let now = Utc::now();
     Ok(app_user::ActiveModel {
         username: Set(username.to_string()),
