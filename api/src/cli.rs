@@ -163,6 +163,27 @@ pub enum UserAction {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Create users in bulk from CSV (`username,display_name,role,unit,agency`). Every bad
+    /// row is reported and nothing is written; users already present are left alone. Prints
+    /// `username,password` for each new user: initial passwords, shown once.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
+    /// Move every user of a closed unit to a unit that took it over (valid today). Their
+    /// sessions end, since tokens carry the home unit.
+    Move {
+        /// Code of the closed unit (its latest closed version, or the one valid on
+        /// `--from-date`).
+        #[arg(long)]
+        from: String,
+        /// Pick the closed unit valid on this day.
+        #[arg(long)]
+        from_date: Option<chrono::NaiveDate>,
+        /// Code of the unit valid today that took it over (through lineage).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// Administrative unit tools.
@@ -386,6 +407,69 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             .await
             .map_err(|e| format!("user create: {}", e.detail()))?;
             println!("created user {} (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::User {
+            action: UserAction::Import { file },
+        } => {
+            let content =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let conn = connect_migrated(&config).await?;
+            let txn = db::begin_write(&conn)
+                .await
+                .map_err(|e| format!("user import: {e}"))?;
+            let outcome = crate::services::users::import_csv(&txn, &content)
+                .await
+                .map_err(|e| format!("user import: {}", e.detail()))?;
+            match outcome {
+                Ok(report) => {
+                    txn.commit()
+                        .await
+                        .map_err(|e| format!("user import: {e}"))?;
+                    println!("username,password");
+                    for (name, password) in &report.created {
+                        println!("{name},{password}");
+                    }
+                    eprintln!(
+                        "{}: {} users created, {} already present (unchanged)",
+                        file.display(),
+                        report.created.len(),
+                        report.existing.len()
+                    );
+                    Ok(())
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{}:{}: {}: {}", file.display(), e.line, e.field, e.message);
+                    }
+                    Err(format!(
+                        "{}: {} bad rows; nothing written",
+                        file.display(),
+                        errors.len()
+                    ))
+                }
+            }
+        }
+        Command::User {
+            action:
+                UserAction::Move {
+                    from,
+                    from_date,
+                    to,
+                },
+        } => {
+            let conn = connect_migrated(&config).await?;
+            let txn = db::begin_write(&conn)
+                .await
+                .map_err(|e| format!("user move: {e}"))?;
+            let moved = crate::services::users::move_closed_unit(&txn, &from, from_date, &to)
+                .await
+                .map_err(|e| format!("user move: {}", e.detail()))?;
+            txn.commit().await.map_err(|e| format!("user move: {e}"))?;
+            println!("moved {} users from {from} to {to}", moved.len());
+            for u in moved {
+                println!("  {}", u.username);
+            }
             Ok(())
         }
         Command::SeedDemo { with_users } => {

@@ -428,8 +428,13 @@ async fn graphql(
         Err(message) => return refuse(StatusCode::BAD_REQUEST, media, message, &rid),
     };
 
+    let access = Arc::new(crate::policy::Access::new(
+        state.db.clone(),
+        principal.clone(),
+    ));
     let mut request = async_graphql::Request::new(params.query)
-        .data(Loaders::new(&state.db))
+        .data(Loaders::new(&state.db, access.clone()))
+        .data(access)
         .data(RequestId(rid.clone()))
         .data(principal)
         .data(crate::graphql::mutation::ClientAddress(

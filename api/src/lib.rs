@@ -15,6 +15,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod period;
+pub mod policy;
 pub mod seed;
 pub mod services;
 pub mod telemetry;

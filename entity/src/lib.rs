@@ -29,5 +29,6 @@ pub mod refresh_token;
 pub mod reporting_duty;
 pub mod service_account;
 pub mod target;
+pub mod unit_scope;
 
 pub use decimal::DecimalText;

@@ -9,6 +9,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_import_keys;
 mod m20261122_000003_sessions;
+mod m20261122_000004_unit_scope;
+
+pub use m20261122_000004_unit_scope::UNIT_SCOPE_REBUILD;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -20,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_import_keys::Migration),
             Box::new(m20261122_000003_sessions::Migration),
+            Box::new(m20261122_000004_unit_scope::Migration),
         ]
     }
 }

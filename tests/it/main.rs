@@ -2,6 +2,8 @@
 //! database of its own (an SQLite file by default; a fresh PostgreSQL database when
 //! `TEST_DATABASE_URL` is set).
 
+mod access;
+mod admin;
 mod auth;
 mod cli;
 mod common;

@@ -244,7 +244,7 @@ pub async fn refresh(
     Ok(session)
 }
 
-async fn revoke<C: ConnectionTrait>(
+pub(crate) async fn revoke<C: ConnectionTrait>(
     db: &C,
     which: sea_orm::sea_query::SimpleExpr,
 ) -> AppResult<()> {

@@ -1,6 +1,8 @@
-//! Per-request DataLoaders: every relation of the schema is fetched in batches.
+//! Per-request DataLoaders: every relation of the schema is fetched in batches. The loaders of
+//! plans read only what the request's principal may read (`policy::Access`).
 
 use crate::error::AppError;
+use crate::policy::Access;
 use crate::services::units::{self, Direction};
 use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::NaiveDate;
@@ -175,7 +177,61 @@ macro_rules! group_loader {
     };
 }
 
-by_id_loader!(/** Plans by id. */ PlanById, plan);
+/// Declares a loader of plans that reads only the plans the request's principal may read: the
+/// policy's condition goes into the loader's own SQL, so no relation leaks what the top-level
+/// query would refuse.
+macro_rules! visible_plans_loader {
+    ($(#[$m:meta])* $name:ident, $col:ident, $key:expr) => {
+        $(#[$m])*
+        pub struct $name(pub DatabaseConnection, pub Arc<Access>);
+        impl Loader<i64> for $name {
+            type Value = List<entity::plan::Model>;
+            type Error = AppError;
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
+                let mut select = entity::plan::Entity::find()
+                    .filter(entity::plan::Column::$col.is_in(keys.iter().copied()));
+                if let Some(visible) = self.1.plan_condition() {
+                    select = select.filter(visible);
+                }
+                let rows = select
+                    .order_by_asc(entity::plan::Column::Id)
+                    .all(&self.0)
+                    .await?;
+                let mut out: HashMap<i64, Vec<entity::plan::Model>> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for row in rows {
+                    let key: Option<i64> = $key(&row);
+                    if let Some(list) = key.and_then(|k| out.get_mut(&k)) {
+                        list.push(row);
+                    }
+                }
+                Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+            }
+        }
+    };
+}
+
+/// Readable plans by id (the policy's condition in the loader's SQL).
+pub struct PlanById(pub DatabaseConnection, pub Arc<Access>);
+impl Loader<i64> for PlanById {
+    type Value = Arc<entity::plan::Model>;
+    type Error = AppError;
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
+        let mut select = entity::plan::Entity::find()
+            .filter(entity::plan::Column::Id.is_in(keys.iter().copied()));
+        if let Some(visible) = self.1.plan_condition() {
+            select = select.filter(visible);
+        }
+        Ok(select
+            .all(&self.0)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, Arc::new(r)))
+            .collect())
+    }
+}
+visible_plans_loader!(/** Readable plans implementing plans. */ ImplementingPlans, ParentPlanId, |p: &entity::plan::Model| p.parent_plan_id);
+visible_plans_loader!(/** Readable plans issued at units (by unit version). */ PlansOfUnit, AdminUnitId, |p: &entity::plan::Model| Some(p.admin_unit_id));
 by_id_loader!(/** Agencies by id. */ AgencyById, agency);
 by_id_loader!(/** Indicators by id. */ IndicatorById, indicator);
 by_id_loader!(/** Targets by id. */ TargetById, target);
@@ -185,7 +241,6 @@ group_loader!(/** Targets of plans, in document order. */ TargetsOfPlan, target,
 group_loader!(/** Assignments of plans, in document order. */ AssignmentsOfPlan, assignment, PlanId, plan_id, [Position, Id]);
 group_loader!(/** Legal bases of plans. */ BasesOfPlan, plan_basis, PlanId, plan_id, [Position, Id]);
 group_loader!(/** Addressees of plans. */ AddresseesOfPlan, plan_addressee, PlanId, plan_id, [AgencyId]);
-group_loader!(/** Plans implementing plans (by id; callers order by date). */ ImplementingPlans, plan, ParentPlanId, parent_plan_id, [Id]);
 group_loader!(/** Reporting duties of plans. */ DutiesOfPlan, reporting_duty, PlanId, plan_id, [DueOn, Id]);
 group_loader!(/** Coordinating agencies of assignments. */ CoordinatorsOf, assignment_coordinator, AssignmentId, assignment_id, [AgencyId]);
 group_loader!(/** Targets linked to assignments. */ TargetLinksOf, assignment_target, AssignmentId, assignment_id, [TargetId]);
@@ -202,8 +257,10 @@ pub struct Loaders {
     pub communes: DataLoader<CommunesOfProvince>,
     /// Lineage by unit and direction.
     pub lineage: DataLoader<LineageOf>,
-    /// Plans by id.
+    /// Readable plans by id.
     pub plan: DataLoader<PlanById>,
+    /// Readable plans by issuing unit.
+    pub plans_of_unit: DataLoader<PlansOfUnit>,
     /// Agencies by id.
     pub agency: DataLoader<AgencyById>,
     /// Indicators by id.
@@ -238,13 +295,14 @@ pub struct Loaders {
 
 impl Loaders {
     /// Fresh loaders for one request: their caches die with it.
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(db: &DatabaseConnection, access: Arc<Access>) -> Self {
         Self {
             unit: DataLoader::new(UnitById(db.clone()), spawn_in_span),
             children: DataLoader::new(ChildrenOf(db.clone()), spawn_in_span),
             communes: DataLoader::new(CommunesOfProvince(db.clone()), spawn_in_span),
             lineage: DataLoader::new(LineageOf(db.clone()), spawn_in_span),
-            plan: DataLoader::new(PlanById(db.clone()), spawn_in_span),
+            plan: DataLoader::new(PlanById(db.clone(), access.clone()), spawn_in_span),
+            plans_of_unit: DataLoader::new(PlansOfUnit(db.clone(), access.clone()), spawn_in_span),
             agency: DataLoader::new(AgencyById(db.clone()), spawn_in_span),
             indicator: DataLoader::new(IndicatorById(db.clone()), spawn_in_span),
             target: DataLoader::new(TargetById(db.clone()), spawn_in_span),
@@ -254,7 +312,7 @@ impl Loaders {
             assignments_of_plan: DataLoader::new(AssignmentsOfPlan(db.clone()), spawn_in_span),
             bases_of_plan: DataLoader::new(BasesOfPlan(db.clone()), spawn_in_span),
             addressees_of_plan: DataLoader::new(AddresseesOfPlan(db.clone()), spawn_in_span),
-            implementing: DataLoader::new(ImplementingPlans(db.clone()), spawn_in_span),
+            implementing: DataLoader::new(ImplementingPlans(db.clone(), access), spawn_in_span),
             duties_of_plan: DataLoader::new(DutiesOfPlan(db.clone()), spawn_in_span),
             coordinators: DataLoader::new(CoordinatorsOf(db.clone()), spawn_in_span),
             target_links: DataLoader::new(TargetLinksOf(db.clone()), spawn_in_span),

@@ -1,5 +1,6 @@
 //! The GraphQL schema: its own types over the services (entities never reach it).
 
+pub mod accounts;
 pub mod loaders;
 pub mod mutation;
 pub mod pagination;

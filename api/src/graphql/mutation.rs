@@ -1,5 +1,7 @@
-//! The mutation root: sessions (the rest of the writes come with the access rules).
+//! The mutation root: sessions, and the administration of users, service accounts and
+//! agencies (`accounts`).
 
+use super::accounts;
 use super::scalars::DateTime;
 use crate::auth::sessions::{self, Session};
 use crate::auth::{Principal, PrincipalKind, SubjectStates, TokenService};
@@ -121,7 +123,7 @@ fn signed_in_user(ctx: &Context<'_>) -> Result<i64> {
     }
 }
 
-/// Writes: sessions for now; plans, progress and values come with the access rules.
+/// Writes: sessions, and the administration of users, service accounts and agencies.
 #[Object(name = "Mutation")]
 impl MutationRoot {
     /// Signs in with a username and password. Unknown users, wrong passwords and locked
@@ -225,5 +227,72 @@ impl MutationRoot {
         )
         .await?
         .into())
+    }
+
+    /// Creates a user in the caller's scope (admins only), never with a role above the
+    /// caller's own; the home unit must be valid today.
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user.")] input: accounts::CreateUserInput,
+    ) -> Result<accounts::UserPayload> {
+        accounts::create_user(ctx, input).await
+    }
+
+    /// Changes a user's display name, role, home unit or agency (admins, in scope). A new
+    /// role, home or agency ends the user's sessions: tokens carry them.
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change.")] input: accounts::UpdateUserInput,
+    ) -> Result<accounts::UserPayload> {
+        accounts::update_user(ctx, input).await
+    }
+
+    /// Deactivates a user (admins, in scope): no more logins, every token stops working.
+    async fn deactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user.")] input: accounts::DeactivateUserInput,
+    ) -> Result<accounts::UserPayload> {
+        accounts::deactivate_user(ctx, input).await
+    }
+
+    /// Creates a service account in the caller's scope (admins only) and returns its secret,
+    /// once.
+    async fn create_service_account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account.")] input: accounts::CreateServiceAccountInput,
+    ) -> Result<accounts::CreateServiceAccountPayload> {
+        accounts::create_service_account(ctx, input).await
+    }
+
+    /// Revokes a service account (admins, in scope): its tokens stop working.
+    async fn revoke_service_account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account.")] input: accounts::RevokeServiceAccountInput,
+    ) -> Result<accounts::ServiceAccountPayload> {
+        accounts::revoke_service_account(ctx, input).await
+    }
+
+    /// Creates an agency at a unit valid today in the caller's scope (admins only).
+    async fn create_agency(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The agency.")] input: accounts::CreateAgencyInput,
+    ) -> Result<accounts::AgencyPayload> {
+        accounts::create_agency(ctx, input).await
+    }
+
+    /// Changes an agency in the caller's scope (admins only): names, kind, its last day, its
+    /// successor.
+    async fn update_agency(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change.")] input: accounts::UpdateAgencyInput,
+    ) -> Result<accounts::AgencyPayload> {
+        accounts::update_agency(ctx, input).await
     }
 }

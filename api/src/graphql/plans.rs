@@ -531,6 +531,74 @@ impl Target {
     }
 }
 
+/// The plans issued at a unit version that the principal may read, newest first.
+pub(crate) async fn plans_of_unit(ctx: &Context<'_>, unit: i64) -> Result<Vec<Plan>> {
+    let rows = loaders(ctx)?
+        .plans_of_unit
+        .load_one(unit)
+        .await?
+        .unwrap_or_default();
+    let mut plans: Vec<Plan> = rows.iter().map(|p| Plan(Arc::new(p.clone()))).collect();
+    plans.sort_by_key(|p| p.position());
+    Ok(plans)
+}
+
+/// Whether the principal may read the progress reports made by `agency` under the plan `plan`
+/// (none: a duty set outside any plan, seen from its recipient `recipient`).
+async fn reports_readable(
+    ctx: &Context<'_>,
+    plan: Option<i64>,
+    agency: i64,
+    recipient: Option<i64>,
+) -> Result<bool> {
+    let l = loaders(ctx)?;
+    let over = match plan {
+        Some(id) => match l.plan.load_one(id).await? {
+            Some(p) => p.admin_unit_id,
+            None => return Ok(false),
+        },
+        None => match recipient {
+            Some(r) => agency_by_id(ctx, r).await?.0.admin_unit_id,
+            None => return Ok(false),
+        },
+    };
+    let by = agency_by_id(ctx, agency).await?.0.admin_unit_id;
+    Ok(access(ctx)?.can_read_reports(over, Some(by)).await?)
+}
+
+/// Whether the principal may read this progress report: the plan it reports under must be
+/// readable, and its reports too.
+pub(crate) async fn report_readable(
+    ctx: &Context<'_>,
+    report: &entity::progress_report::Model,
+) -> Result<bool> {
+    let l = loaders(ctx)?;
+    if let Some(a) = report.assignment_id {
+        let Some(a) = l.assignment.load_one(a).await? else {
+            return Ok(false);
+        };
+        return reports_readable(ctx, Some(a.plan_id), a.lead_agency_id, None).await;
+    }
+    if let Some(d) = report.reporting_duty_id {
+        let Some(d) = l.duty.load_one(d).await? else {
+            return Ok(false);
+        };
+        return reports_readable(
+            ctx,
+            d.plan_id,
+            d.reporter_agency_id,
+            Some(d.recipient_agency_id),
+        )
+        .await;
+    }
+    Ok(false)
+}
+
+/// The policy of this request.
+pub(crate) fn access<'a>(ctx: &Context<'a>) -> Result<&'a crate::policy::Access> {
+    Ok(ctx.data::<Arc<crate::policy::Access>>()?.as_ref())
+}
+
 async fn plan_by_id(ctx: &Context<'_>, id: i64) -> Result<Plan> {
     loaders(ctx)?
         .plan
@@ -630,8 +698,12 @@ impl Assignment {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// Progress reports, oldest first.
+    /// Progress reports, oldest first (internal: empty unless your scope holds the issuing unit
+    /// or the lead agency).
     async fn progress_reports(&self, ctx: &Context<'_>) -> Result<Vec<ProgressReport>> {
+        if !reports_readable(ctx, Some(self.0.plan_id), self.0.lead_agency_id, None).await? {
+            return Ok(Vec::new());
+        }
         let rows = loaders(ctx)?
             .reports_of_assignment
             .load_one(self.0.id)
@@ -731,8 +803,19 @@ impl ReportingDuty {
             clock::today(),
         ))
     }
-    /// Reports made for it, oldest first.
+    /// Reports made for it, oldest first (progress reports are internal: empty unless your
+    /// scope holds the issuing unit or the reporting agency).
     async fn reports(&self, ctx: &Context<'_>) -> Result<Vec<ProgressReport>> {
+        if !reports_readable(
+            ctx,
+            self.0.plan_id,
+            self.0.reporter_agency_id,
+            Some(self.0.recipient_agency_id),
+        )
+        .await?
+        {
+            return Ok(Vec::new());
+        }
         let rows = loaders(ctx)?
             .reports_of_duty
             .load_one(self.0.id)

@@ -1,10 +1,11 @@
 //! The query root.
 
+use super::accounts::{ServiceAccountConnection, UserConnection, UserFilter};
 use super::pagination::{self, PageArgs};
 use super::plans::{
     Agency, AgencyConnection, Assignment, AssignmentSummary, Indicator, IndicatorConnection,
-    IndicatorFilter, Plan, PlanConnection, PlanFilter, ReportingDuty, ReportingDutyConnection,
-    Target,
+    IndicatorFilter, Plan, PlanConnection, PlanFilter, ProgressReport, ReportingDuty,
+    ReportingDutyConnection, Target, access,
 };
 use super::scalars::Date;
 use super::scalars::{decode_node_id, decode_node_id_of};
@@ -57,6 +58,15 @@ async fn unit_by_code(
         .map(|u| UnitNode::new(Arc::new(u), day)))
 }
 
+/// A plan by id: none when there is no such plan, the policy's refusal when it may not be read.
+async fn readable_plan(ctx: &Context<'_>, id: i64) -> Result<Option<Plan>> {
+    use sea_orm::EntityTrait;
+    match entity::plan::Entity::find_by_id(id).one(db(ctx)?).await? {
+        Some(p) => Ok(Some(Plan(Arc::new(access(ctx)?.read_plan(p).await?)))),
+        None => Ok(None),
+    }
+}
+
 /// Entry points for reading: administrative units through time, plans, agencies, indicators.
 #[Object(name = "Query")]
 impl QueryRoot {
@@ -76,22 +86,47 @@ impl QueryRoot {
                 .load_one(row)
                 .await?
                 .map(|u| AdminUnit::from_node(UnitNode::new(u, clock::today())).into()),
-            "Plan" => l.plan.load_one(row).await?.map(|p| Node::Plan(Plan(p))),
-            "Target" => l
-                .target
-                .load_one(row)
+            "Plan" => readable_plan(ctx, row).await?.map(Node::Plan),
+            "Target" => match l.target.load_one(row).await? {
+                Some(t) => {
+                    readable_plan(ctx, t.plan_id).await?;
+                    Some(Node::Target(Target(t)))
+                }
+                None => None,
+            },
+            "Assignment" => match l.assignment.load_one(row).await? {
+                Some(a) => {
+                    readable_plan(ctx, a.plan_id).await?;
+                    Some(Node::Assignment(Assignment(a)))
+                }
+                None => None,
+            },
+            "ReportingDuty" => match l.duty.load_one(row).await? {
+                Some(d) => {
+                    if let Some(plan) = d.plan_id {
+                        readable_plan(ctx, plan).await?;
+                    }
+                    Some(Node::ReportingDuty(ReportingDuty(d)))
+                }
+                None => None,
+            },
+            "ProgressReport" => {
+                use sea_orm::EntityTrait;
+                match entity::progress_report::Entity::find_by_id(row)
+                    .one(db(ctx)?)
+                    .await?
+                {
+                    Some(r) if super::plans::report_readable(ctx, &r).await? => {
+                        Some(Node::ProgressReport(ProgressReport(Arc::new(r))))
+                    }
+                    Some(_) => return Err(access(ctx)?.denied("this progress report").into()),
+                    None => None,
+                }
+            }
+            "User" => super::accounts::user_node(ctx, row).await?.map(Node::User),
+            "ServiceAccount" => super::accounts::service_account_node(ctx, row)
                 .await?
-                .map(|t| Node::Target(Target(t))),
-            "Assignment" => l
-                .assignment
-                .load_one(row)
-                .await?
-                .map(|a| Node::Assignment(Assignment(a))),
-            "ReportingDuty" => l
-                .duty
-                .load_one(row)
-                .await?
-                .map(|d| Node::ReportingDuty(ReportingDuty(d))),
+                .map(Node::ServiceAccount),
             "Agency" => l
                 .agency
                 .load_one(row)
@@ -136,6 +171,38 @@ impl QueryRoot {
             username,
             display_name,
         }))
+    }
+
+    /// Users an admin administers: those homed in his scope (national admins: all), by
+    /// username. FORBIDDEN for anyone else.
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which users.")] filter: Option<UserFilter>,
+        #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+    ) -> Result<UserConnection> {
+        let args = PageArgs {
+            after,
+            first,
+            ..Default::default()
+        };
+        super::accounts::list_users(ctx, filter, args).await
+    }
+
+    /// Service accounts an admin administers: those homed in his scope, by name.
+    async fn service_accounts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
+        #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+    ) -> Result<ServiceAccountConnection> {
+        let args = PageArgs {
+            after,
+            first,
+            ..Default::default()
+        };
+        super::accounts::list_service_accounts(ctx, args).await
     }
 
     /// Provinces valid on a day, in Vietnamese order.
@@ -200,7 +267,9 @@ impl QueryRoot {
             .map(AdminUnit::from_node))
     }
 
-    /// Plans, newest issue first (undated last), filtered.
+    /// Plans you may read, newest issue first (undated last), filtered. Anonymous callers see
+    /// issued public documents and referenced ones; principals also see everything issued in
+    /// their scope and the issued plans of the units above them.
     async fn plans(
         &self,
         ctx: &Context<'_>,
@@ -230,6 +299,7 @@ impl QueryRoot {
             status: f.status.map(Into::into),
             issuer_id,
             search: f.search.clone(),
+            visible: access(ctx)?.plan_condition(),
         };
         let all: Vec<Plan> = plans::find_plans(db(ctx)?, &q)
             .await?
@@ -253,7 +323,7 @@ impl QueryRoot {
         #[graphql(desc = "A plan's global id.")] id: ID,
     ) -> Result<Option<Plan>> {
         match decode_node_id_of("Plan", &id) {
-            Some(row) => Ok(loaders(ctx)?.plan.load_one(row).await?.map(Plan)),
+            Some(row) => readable_plan(ctx, row).await,
             None => Ok(None),
         }
     }
@@ -266,9 +336,22 @@ impl QueryRoot {
         #[graphql(desc = "Code of the issuing unit.")] unit_code: String,
     ) -> Result<Option<Plan>> {
         check_code(&unit_code)?;
-        Ok(plans::plan_by_number(db(ctx)?, &number, &unit_code)
-            .await?
-            .map(|p| Plan(Arc::new(p))))
+        let found = plans::plan_by_number(db(ctx)?, &number, &unit_code).await?;
+        let Some(first) = found.first().cloned() else {
+            return Ok(None);
+        };
+        let a = access(ctx)?;
+        for p in found {
+            if a.can_read_plan(&p).await? {
+                return Ok(Some(Plan(Arc::new(p))));
+            }
+        }
+        Err(a
+            .read_plan(first)
+            .await
+            .err()
+            .unwrap_or_else(|| a.denied("this plan"))
+            .into())
     }
 
     /// Agencies, in Vietnamese order of their names.
@@ -438,11 +521,12 @@ impl QueryRoot {
     ) -> Result<ReportingDutyConnection> {
         check_code(&unit_code)?;
         let day = date(as_of);
-        let all: Vec<ReportingDuty> = plans::late_duties(db(ctx)?, &unit_code, day)
-            .await?
-            .into_iter()
-            .map(|d| ReportingDuty(Arc::new(d)))
-            .collect();
+        let all: Vec<ReportingDuty> =
+            plans::late_duties(db(ctx)?, &unit_code, day, access(ctx)?.plan_condition())
+                .await?
+                .into_iter()
+                .map(|d| ReportingDuty(Arc::new(d)))
+                .collect();
         let args = PageArgs {
             after,
             first,
@@ -465,8 +549,13 @@ impl QueryRoot {
     ) -> Result<AssignmentSummary> {
         check_code(&unit_code)?;
         let day = date(as_of);
-        let groups =
-            plans::assignments_by_issuing_unit(db(ctx)?, &unit_code, include_descendants).await?;
+        let groups = plans::assignments_by_issuing_unit(
+            db(ctx)?,
+            &unit_code,
+            include_descendants,
+            access(ctx)?.plan_condition(),
+        )
+        .await?;
         let l = loaders(ctx)?;
         let units = l.unit.load_many(groups.iter().map(|(u, _)| *u)).await?;
         let mut per_unit = Vec::new();

@@ -208,6 +208,11 @@ pub struct Commune(pub UnitNode);
             default = false,
             desc = "Follow links on through every later change."
         )
+    ),
+    field(
+        name = "plans",
+        ty = "Vec<super::plans::Plan>",
+        desc = "Documents issued at this version of the unit that you may read, newest first."
     )
 )]
 pub enum AdminUnit {
@@ -237,6 +242,12 @@ pub enum Node {
     Assignment(super::plans::Assignment),
     /// A reporting duty.
     ReportingDuty(super::plans::ReportingDuty),
+    /// A progress report.
+    ProgressReport(super::plans::ProgressReport),
+    /// A user.
+    User(super::accounts::User),
+    /// A service account.
+    ServiceAccount(super::accounts::ServiceAccount),
     /// An agency.
     Agency(super::plans::Agency),
     /// An indicator.
@@ -490,6 +501,10 @@ macro_rules! unit_object {
                 transitive: bool,
             ) -> Result<Vec<LineageLink>> {
                 self.0.lineage(ctx, Direction::Successors, transitive).await
+            }
+            /// Documents issued at this version of the unit that you may read, newest first.
+            async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<super::plans::Plan>> {
+                super::plans::plans_of_unit(ctx, self.0.unit.id).await
             }
             $($extra)*
         }

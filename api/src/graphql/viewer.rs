@@ -5,6 +5,7 @@ use super::scalars::node_id;
 use super::units::{AdminUnit, UnitNode, loaders};
 use crate::auth::{Principal, PrincipalKind};
 use crate::clock;
+use crate::policy::Capability;
 use async_graphql::{Context, Enum, ID, Object, Result};
 use entity::enums as E;
 
@@ -28,6 +29,33 @@ impl From<E::Role> for Role {
             E::Role::Reporter => Self::Reporter,
             E::Role::Manager => Self::Manager,
             E::Role::Admin => Self::Admin,
+        }
+    }
+}
+
+/// What a principal may do in general; each write still checks the object it touches.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Reads plans, tasks and reports in its scope, beyond what is public.
+    ReadScope,
+    /// Reports progress and submits values in its scope.
+    Report,
+    /// Issues plans, targets and assignments at its unit; approves what lower units report.
+    Manage,
+    /// Administers users, service accounts and agencies in its scope.
+    Administer,
+    /// Administers the administrative units themselves (national admins).
+    AdministerUnits,
+}
+
+impl From<Capability> for Permission {
+    fn from(c: Capability) -> Self {
+        match c {
+            Capability::ReadScope => Self::ReadScope,
+            Capability::Report => Self::Report,
+            Capability::Manage => Self::Manage,
+            Capability::Administer => Self::Administer,
+            Capability::AdministerUnits => Self::AdministerUnits,
         }
     }
 }
@@ -92,5 +120,13 @@ impl Viewer {
     /// Scopes of a service account (`values:read`, …); empty for users.
     async fn scopes(&self) -> &[String] {
         &self.principal.scopes
+    }
+    /// What it may do in general (each write still checks its object against the scope).
+    async fn permissions(&self, ctx: &Context<'_>) -> Result<Vec<Permission>> {
+        Ok(super::plans::access(ctx)?
+            .capabilities()
+            .into_iter()
+            .map(Permission::from)
+            .collect())
     }
 }

@@ -1,8 +1,11 @@
 //! Services: queries and transactions over the storage model. They take any connection
 //! (`ConnectionTrait`) so that a caller can run several in one transaction.
 
+pub mod agencies;
+pub mod audit;
 pub mod plan_import;
 pub mod plans;
+pub mod scope;
 pub mod service_accounts;
 pub mod unit_files;
 pub mod unit_import;

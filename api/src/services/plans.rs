@@ -28,6 +28,8 @@ pub struct PlanQuery {
     pub issuer_id: Option<i64>,
     /// Words of the number or title, ignoring case and diacritics.
     pub search: Option<String>,
+    /// The plans the caller may read (`policy::Access::plan_condition`); none: all.
+    pub visible: Option<Condition>,
 }
 
 /// The unit rows a code names: every version, or those valid during `year`.
@@ -114,6 +116,9 @@ fn covers_year(p: &plan::Model, year: i32) -> bool {
 /// Plans matching the filter, newest issue first (undated last), then by id.
 pub async fn find_plans<C: ConnectionTrait>(db: &C, q: &PlanQuery) -> AppResult<Vec<plan::Model>> {
     let mut select = plan::Entity::find();
+    if let Some(visible) = q.visible.clone() {
+        select = select.filter(visible);
+    }
     if let Some(code) = &q.unit_code {
         let roots = units_with_code(db, code, q.year).await?;
         let scope = unit_scope(db, &roots, q.include_descendants, q.include_ancestors).await?;
@@ -148,12 +153,12 @@ pub async fn find_plans<C: ConnectionTrait>(db: &C, q: &PlanQuery) -> AppResult<
     Ok(plans)
 }
 
-/// The plan with this number issued by a unit with this code (any version), newest first.
+/// The plans with this number issued by a unit with this code (any version), newest first.
 pub async fn plan_by_number<C: ConnectionTrait>(
     db: &C,
     number: &str,
     unit_code: &str,
-) -> AppResult<Option<plan::Model>> {
+) -> AppResult<Vec<plan::Model>> {
     let units: Vec<i64> = units_with_code(db, unit_code, None)
         .await?
         .into_iter()
@@ -172,7 +177,7 @@ pub async fn plan_by_number<C: ConnectionTrait>(
             std::cmp::Reverse(p.id),
         )
     });
-    Ok(found.into_iter().next())
+    Ok(found)
 }
 
 /// Agencies of a unit code (its versions valid on `as_of`, or all), valid on `as_of` when
@@ -266,12 +271,14 @@ pub async fn late_duties<C: ConnectionTrait>(
     db: &C,
     unit_code: &str,
     day: NaiveDate,
+    visible: Option<Condition>,
 ) -> AppResult<Vec<entity::reporting_duty::Model>> {
     use entity::{progress_report, reporting_duty};
     let roots = units_with_code(db, unit_code, None).await?;
     let scope = unit_scope(db, &roots, true, false).await?;
     let plan_ids: Vec<i64> = plan::Entity::find()
         .filter(plan::Column::AdminUnitId.is_in(scope))
+        .filter(visible.unwrap_or_else(Condition::all))
         .all(db)
         .await?
         .into_iter()
@@ -347,11 +354,13 @@ pub async fn assignments_by_issuing_unit<C: ConnectionTrait>(
     db: &C,
     unit_code: &str,
     include_descendants: bool,
+    visible: Option<Condition>,
 ) -> AppResult<Vec<(i64, Vec<entity::assignment::Model>)>> {
     let roots = units_with_code(db, unit_code, None).await?;
     let scope = unit_scope(db, &roots, include_descendants, false).await?;
     let plans: std::collections::HashMap<i64, i64> = plan::Entity::find()
         .filter(plan::Column::AdminUnitId.is_in(scope))
+        .filter(visible.unwrap_or_else(Condition::all))
         .all(db)
         .await?
         .into_iter()

@@ -27,7 +27,8 @@ pub const SCOPES: &[&str] = &[
 
 const BAD_SECRET: &str = "invalid service account or secret";
 
-/// Creates a service account; returns it with its secret (shown once, never stored).
+/// Creates a service account from codes (the CLI); returns it with its secret (shown once,
+/// never stored).
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     name: &str,
@@ -35,6 +36,21 @@ pub async fn create<C: ConnectionTrait>(
     unit_code: Option<&str>,
     agency_key: Option<&str>,
     expires_at: Option<DateTime<Utc>>,
+) -> AppResult<(service_account::Model, String)> {
+    let (home_unit_id, agency_id) = super::users::resolve_home(db, unit_code, agency_key).await?;
+    insert(db, name, scopes, home_unit_id, agency_id, expires_at, None).await
+}
+
+/// Inserts a service account whose home unit and agency the caller has checked; returns it
+/// with its secret.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    scopes: &[String],
+    home_unit_id: Option<i64>,
+    agency_id: Option<i64>,
+    expires_at: Option<DateTime<Utc>>,
+    created_by: Option<i64>,
 ) -> AppResult<(service_account::Model, String)> {
     let name = name.trim();
     if name.is_empty() || name.len() > 64 || name.chars().any(char::is_whitespace) {
@@ -56,7 +72,6 @@ pub async fn create<C: ConnectionTrait>(
     {
         return Err(AppError::Conflict(format!("the name {name} is taken")));
     }
-    let (home_unit_id, agency_id) = super::users::resolve_home(db, unit_code, agency_key).await?;
     let secret = format!("sa_{}", random_token()?);
     let model = service_account::ActiveModel {
         name: Set(name.to_string()),
@@ -64,6 +79,7 @@ pub async fn create<C: ConnectionTrait>(
         scopes: Set(scopes.join(" ")),
         home_unit_id: Set(home_unit_id),
         agency_id: Set(agency_id),
+        created_by: Set(created_by),
         token_version: Set(0),
         expires_at: Set(expires_at),
         created_at: Set(Utc::now()),
@@ -158,4 +174,29 @@ pub async fn revoke(db: &DatabaseConnection, name: &str) -> AppResult<()> {
         return Err(AppError::NotFound(format!("no service account {name}")));
     }
     Ok(())
+}
+
+/// Revokes one account (kept as it is when already revoked).
+pub async fn revoke_account<C: ConnectionTrait>(
+    db: &C,
+    account: service_account::Model,
+) -> AppResult<service_account::Model> {
+    if account.revoked_at.is_some() {
+        return Ok(account);
+    }
+    let mut model: service_account::ActiveModel = account.into();
+    model.revoked_at = Set(Some(Utc::now()));
+    Ok(model.update(db).await?)
+}
+
+/// An account as the audit trail keeps it (no secret hash).
+pub fn snapshot(a: &service_account::Model) -> serde_json::Value {
+    serde_json::json!({
+        "name": a.name,
+        "scopes": a.scopes,
+        "homeUnitId": a.home_unit_id,
+        "agencyId": a.agency_id,
+        "expiresAt": a.expires_at,
+        "revokedAt": a.revoked_at,
+    })
 }

@@ -305,8 +305,9 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
         }
     }
     report.lineage = upsert_links(db, &pairs, date, |_, _| false).await?.0;
-    if report.opened + report.closed > 0 {
+    if report.opened + report.closed + report.lineage > 0 {
         super::unit_search::bump(db).await?;
+        super::scope::rebuild(db).await?;
     }
     Ok(report)
 }
@@ -600,5 +601,8 @@ pub async fn apply_lineage<C: ConnectionTrait>(
     let (w, u) = upsert_links(db, &derived, effective, |p, s| !one_to_one(p, s)).await?;
     report.written += w;
     report.unchanged += u;
+    if report.written > 0 {
+        super::scope::rebuild(db).await?;
+    }
     Ok(report)
 }

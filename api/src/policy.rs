@@ -1,0 +1,349 @@
+//! The one place that answers "may this principal do this to that" (DESIGN.md, "Access
+//! control"). Resolvers, data loaders and services ask it; none of them re-implements a rule.
+//!
+//! Scope(U) comes from the closure table `unit_scope` ([`crate::services::scope`]): list
+//! queries get it as one indexed `IN (subquery)` condition ([`Access::plan_condition`],
+//! [`Access::account_condition`]), so that a page of 50 is 50 visible rows; single objects and
+//! loaded relations are checked in memory against the principal's scope set, read once per
+//! request and only when a rule needs it.
+//!
+//! Deny is the default. A denied single object answers `UNAUTHENTICATED` to an anonymous
+//! caller ("log in and you may see it") and `FORBIDDEN` to an authenticated one; lists and
+//! relations leave out what may not be read.
+
+use crate::auth::{Principal, PrincipalKind};
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::services::{scope, units};
+use entity::enums::{PlanStatus, Role, Visibility};
+use entity::{admin_unit, plan};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
+use std::collections::HashSet;
+use tokio::sync::OnceCell;
+
+/// The service-account scope that reads plans, their targets, tasks and reports.
+pub const PLANS_READ: &str = "plans:read";
+
+/// What a principal may do in general, for `me`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capability {
+    /// Reads plans, tasks and reports in its scope (beyond what is public).
+    ReadScope,
+    /// Reports progress and submits values in its scope.
+    Report,
+    /// Issues plans, targets and assignments at its unit; approves what lower units report.
+    Manage,
+    /// Administers users, service accounts and agencies in its scope.
+    Administer,
+    /// Administers the administrative units themselves (national admins).
+    AdministerUnits,
+}
+
+/// How far a principal's reading reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    /// What is public only.
+    Public,
+    /// Scope(home) and the issued plans of the units above.
+    Home(i64),
+    /// Everything.
+    National,
+}
+
+/// Whether a write makes something new at a unit or changes something that is already there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteKind {
+    /// New users, service accounts, agencies: only at units valid today.
+    Create,
+    /// Changing, moving out or closing what exists, historical units included (an admin moves
+    /// the users of a closed unit, closes its agencies).
+    Change,
+}
+
+/// The rank of a role: an admin never grants a role above his own.
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Viewer => 0,
+        Role::Reporter => 1,
+        Role::Manager => 2,
+        Role::Admin => 3,
+    }
+}
+
+/// The access of one request: its principal and, read lazily once, the principal's scope.
+pub struct Access {
+    principal: Option<Principal>,
+    db: DatabaseConnection,
+    scope: OnceCell<HashSet<i64>>,
+    over: OnceCell<HashSet<i64>>,
+}
+
+impl Access {
+    /// The access of a request by `principal` (none: anonymous).
+    pub fn new(db: DatabaseConnection, principal: Option<Principal>) -> Self {
+        Self {
+            principal,
+            db,
+            scope: OnceCell::new(),
+            over: OnceCell::new(),
+        }
+    }
+
+    /// The principal, if any.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_ref()
+    }
+
+    /// The principal, or `UNAUTHENTICATED`.
+    pub fn require(&self) -> AppResult<&Principal> {
+        self.principal
+            .as_ref()
+            .ok_or_else(|| AppError::Unauthenticated("sign in first".into()))
+    }
+
+    /// The refusal for this caller: `UNAUTHENTICATED` when anonymous, else `FORBIDDEN`.
+    pub fn denied(&self, what: &str) -> AppError {
+        match self.principal {
+            None => AppError::Unauthenticated(format!("sign in to read {what}")),
+            Some(_) => AppError::Forbidden(format!("{what} is outside your scope")),
+        }
+    }
+
+    fn plan_reach(&self) -> Reach {
+        let Some(p) = &self.principal else {
+            return Reach::Public;
+        };
+        if p.kind == PrincipalKind::Service && !p.scopes.iter().any(|s| s == PLANS_READ) {
+            return Reach::Public;
+        }
+        match p.home_unit_id {
+            Some(u) => Reach::Home(u),
+            None => Reach::National,
+        }
+    }
+
+    async fn scope_set(&self, home: i64) -> AppResult<&HashSet<i64>> {
+        self.scope
+            .get_or_try_init(|| scope::ids_in(&self.db, home))
+            .await
+    }
+
+    async fn over_set(&self, home: i64) -> AppResult<&HashSet<i64>> {
+        self.over
+            .get_or_try_init(|| scope::ids_over(&self.db, home))
+            .await
+    }
+
+    /// Whether `unit` (none: national) is in the principal's scope: everything for a national
+    /// principal, Scope(home) otherwise, nothing for an anonymous caller.
+    pub async fn in_scope(&self, unit: Option<i64>) -> AppResult<bool> {
+        let Some(p) = &self.principal else {
+            return Ok(false);
+        };
+        match (p.home_unit_id, unit) {
+            (None, _) => Ok(true),
+            (Some(_), None) => Ok(false),
+            (Some(home), Some(u)) => Ok(self.scope_set(home).await?.contains(&u)),
+        }
+    }
+
+    /// A document anyone may read: an issued (or since superseded) public act, or a document
+    /// known only from a citation of a public act.
+    pub fn is_public_plan(p: &plan::Model) -> bool {
+        p.status == PlanStatus::Referenced
+            || (p.visibility == Visibility::Public
+                && matches!(p.status, PlanStatus::Issued | PlanStatus::Superseded))
+    }
+
+    fn is_issued(p: &plan::Model) -> bool {
+        matches!(p.status, PlanStatus::Issued | PlanStatus::Superseded)
+    }
+
+    /// Whether the plan (and with it its targets, assignments and duties) may be read.
+    pub async fn can_read_plan(&self, p: &plan::Model) -> AppResult<bool> {
+        if Self::is_public_plan(p) {
+            return Ok(true);
+        }
+        match self.plan_reach() {
+            Reach::Public => Ok(false),
+            Reach::National => Ok(true),
+            Reach::Home(home) => Ok(self.scope_set(home).await?.contains(&p.admin_unit_id)
+                || (Self::is_issued(p) && self.over_set(home).await?.contains(&p.admin_unit_id))),
+        }
+    }
+
+    /// The plan, or the refusal for this caller.
+    pub async fn read_plan(&self, p: plan::Model) -> AppResult<plan::Model> {
+        if self.can_read_plan(&p).await? {
+            Ok(p)
+        } else {
+            Err(self.denied("this plan"))
+        }
+    }
+
+    /// The plans this caller may read, as one SQL condition (none: no restriction).
+    pub fn plan_condition(&self) -> Option<Condition> {
+        let public = Condition::any()
+            .add(plan::Column::Status.eq(PlanStatus::Referenced))
+            .add(
+                Condition::all()
+                    .add(plan::Column::Visibility.eq(Visibility::Public))
+                    .add(plan::Column::Status.is_in([PlanStatus::Issued, PlanStatus::Superseded])),
+            );
+        match self.plan_reach() {
+            Reach::National => None,
+            Reach::Public => Some(public),
+            Reach::Home(home) => Some(
+                public
+                    .add(plan::Column::AdminUnitId.in_subquery(scope::units_in(home)))
+                    .add(
+                        Condition::all()
+                            .add(
+                                plan::Column::Status
+                                    .is_in([PlanStatus::Issued, PlanStatus::Superseded]),
+                            )
+                            .add(plan::Column::AdminUnitId.in_subquery(scope::units_over(home))),
+                    ),
+            ),
+        }
+    }
+
+    /// Whether progress reports may be read: they are internal working data, readable by the
+    /// principals whose scope holds the issuing unit or the reporting agency's unit.
+    pub async fn can_read_reports(
+        &self,
+        plan_unit: i64,
+        agency_unit: Option<i64>,
+    ) -> AppResult<bool> {
+        match self.plan_reach() {
+            Reach::Public => Ok(false),
+            Reach::National => Ok(true),
+            Reach::Home(home) => {
+                let scope = self.scope_set(home).await?;
+                Ok(scope.contains(&plan_unit) || agency_unit.is_some_and(|u| scope.contains(&u)))
+            }
+        }
+    }
+
+    /// Whether a user or service account homed at `home` may be read: by itself, or by an
+    /// admin whose scope holds it.
+    pub async fn can_read_account(
+        &self,
+        kind: PrincipalKind,
+        id: i64,
+        home: Option<i64>,
+    ) -> AppResult<bool> {
+        let Some(p) = &self.principal else {
+            return Ok(false);
+        };
+        if p.kind == kind && p.id == id {
+            return Ok(true);
+        }
+        Ok(Self::is_admin(p) && self.in_scope(home).await?)
+    }
+
+    /// The accounts (users or service accounts, by their home-unit column) this caller may
+    /// list, as one SQL condition; `FORBIDDEN` for anyone but an admin.
+    pub fn account_condition(&self, home_column: impl ColumnTrait) -> AppResult<Option<Condition>> {
+        let p = self.require()?;
+        if !Self::is_admin(p) {
+            return Err(AppError::Forbidden("only admins list accounts".into()));
+        }
+        Ok(p.home_unit_id.map(|home| {
+            Condition::all()
+                .add(Expr::col(home_column.into_column_ref()).in_subquery(scope::units_in(home)))
+        }))
+    }
+
+    fn is_admin(p: &Principal) -> bool {
+        p.kind == PrincipalKind::User && p.role == Role::Admin
+    }
+
+    /// May this caller administer (create, when `kind` is `Create`; otherwise change) a user,
+    /// service account or agency at `unit` (none: national)? An admin acts inside his scope;
+    /// new things go only to units valid today, since historical units are read-only.
+    pub async fn authorize_admin(
+        &self,
+        unit: Option<&admin_unit::Model>,
+        kind: WriteKind,
+    ) -> AppResult<()> {
+        let p = self.require()?;
+        if !Self::is_admin(p) {
+            return Err(AppError::Forbidden(
+                "only admins administer users, service accounts and agencies".into(),
+            ));
+        }
+        if !self.in_scope(unit.map(|u| u.id)).await? {
+            return Err(AppError::Forbidden(
+                "that unit is outside your scope".into(),
+            ));
+        }
+        if kind == WriteKind::Create
+            && let Some(u) = unit
+            && !units::is_valid_on(u, clock::today())
+        {
+            return Err(AppError::Forbidden(format!(
+                "{} ({}) is a historical unit: it takes no new users, accounts or agencies",
+                u.name, u.code
+            )));
+        }
+        Ok(())
+    }
+
+    /// An admin never grants a role above his own.
+    pub fn authorize_grant(&self, role: Role) -> AppResult<()> {
+        let p = self.require()?;
+        if rank(role) > rank(p.role) {
+            return Err(AppError::Forbidden(
+                "you cannot grant a role above your own".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// What the principal may do in general (each write still checks its object).
+    pub fn capabilities(&self) -> Vec<Capability> {
+        let Some(p) = &self.principal else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if self.plan_reach() != Reach::Public {
+            out.push(Capability::ReadScope);
+        }
+        match p.kind {
+            PrincipalKind::Service => {
+                if p.scopes.iter().any(|s| s.ends_with(":write")) {
+                    out.push(Capability::Report);
+                }
+            }
+            PrincipalKind::User => {
+                if rank(p.role) >= rank(Role::Reporter) {
+                    out.push(Capability::Report);
+                }
+                if rank(p.role) >= rank(Role::Manager) {
+                    out.push(Capability::Manage);
+                }
+                if p.role == Role::Admin {
+                    out.push(Capability::Administer);
+                    if p.home_unit_id.is_none() {
+                        out.push(Capability::AdministerUnits);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_follow_the_design_table() {
+        assert!(rank(Role::Viewer) < rank(Role::Reporter));
+        assert!(rank(Role::Reporter) < rank(Role::Manager));
+        assert!(rank(Role::Manager) < rank(Role::Admin));
+    }
+}

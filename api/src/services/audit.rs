@@ -1,0 +1,70 @@
+//! The audit trail: one `audit_event` row per write, in the write's own transaction.
+
+use crate::auth::{Principal, PrincipalKind};
+use crate::error::AppResult;
+use chrono::Utc;
+use entity::audit_event;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, ConnectionTrait};
+
+/// Who did it, for the trail.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// `user:<id>`, `service:<id>` or `cli`.
+    pub name: String,
+    /// The user's id, when a user acted.
+    pub user_id: Option<i64>,
+    /// The request id, when it came through the API.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// The operator at the command line.
+    pub fn cli() -> Self {
+        Self {
+            name: "cli".into(),
+            user_id: None,
+            request_id: None,
+        }
+    }
+
+    /// A principal acting through a request.
+    pub fn of(p: &Principal, request_id: Option<String>) -> Self {
+        let (name, user_id) = match p.kind {
+            PrincipalKind::User => (format!("user:{}", p.id), Some(p.id)),
+            PrincipalKind::Service => (format!("service:{}", p.id), None),
+        };
+        Self {
+            name,
+            user_id,
+            request_id,
+        }
+    }
+}
+
+/// Records one write. `before` and `after` are JSON snapshots without secrets.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: i64,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AppResult<()> {
+    audit_event::ActiveModel {
+        at: Set(Utc::now()),
+        actor: Set(actor.name.clone()),
+        actor_user_id: Set(actor.user_id),
+        action: Set(action.to_string()),
+        entity_type: Set(entity_type.to_string()),
+        entity_id: Set(entity_id.to_string()),
+        before: Set(before.map(|v| v.to_string())),
+        after: Set(after.map(|v| v.to_string())),
+        request_id: Set(actor.request_id.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

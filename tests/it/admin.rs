@@ -1,0 +1,495 @@
+//! Administration end to end: an admin creates, changes and deactivates users, creates and
+//! revokes service accounts, lists what is his; bad input writes nothing; the CLI imports users
+//! from CSV and moves the users of a closed unit.
+
+use crate::common::{TestApp, fresh_database};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use std::process::Command;
+
+const SECRET: &str = "an-admin-test-secret-that-is-32-bytes";
+
+async fn demo_app_on(url: &str) -> TestApp {
+    let app = TestApp::spawn_on(url, |c| c.jwt.secret = Some(SECRET.into())).await;
+    api::seed::seed_demo(&app.db).await.unwrap();
+    assert_eq!(api::seed::seed_demo_users(&app.db).await.unwrap(), 6);
+    app
+}
+
+async fn login(app: &TestApp, user: &str, password: &str) -> Value {
+    app.gql(
+        None,
+        "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }",
+        json!({"u": user, "p": password}),
+    )
+    .await
+    .1
+}
+
+async fn token(app: &TestApp, user: &str, password: &str) -> String {
+    let body = login(app, user, password).await;
+    body["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{user} logs in: {body}"))
+        .to_string()
+}
+
+/// A province admin for HCMC, created by the national admin through the API.
+async fn hcm_admin(app: &TestApp, national: &str) -> String {
+    let hcm = unit_id(app, "79").await;
+    let (_, body) = app
+        .gql(
+            Some(national),
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { user { username role homeUnit { code } } } }",
+            json!({"i": {"username": "hcm.admin", "password": "hcm-admin-password", "role": "ADMIN", "homeUnitId": hcm}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["createUser"]["user"]["homeUnit"]["code"], "79",
+        "{body}"
+    );
+    token(app, "hcm.admin", "hcm-admin-password").await
+}
+
+async fn unit_id(app: &TestApp, code: &str) -> String {
+    let body = app
+        .data(&format!("{{ adminUnit(code: \"{code}\") {{ id }} }}"))
+        .await;
+    body["adminUnit"]["id"].as_str().unwrap().to_string()
+}
+
+fn code_of(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_admin_creates_changes_and_deactivates_users_in_his_scope() {
+    let app = demo_app_on(&fresh_database().await).await;
+    let national = token(&app, "admin", "demo-password").await;
+    let admin = hcm_admin(&app, &national).await;
+    let hoc_mon = unit_id(&app, "27559").await;
+
+    let create = "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id username role active homeUnit { code } } } }";
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            create,
+            json!({"i": {"username": "hocmon.viewer", "displayName": "Cán bộ  xã", "password": "initial-password-1", "role": "VIEWER", "homeUnitId": hoc_mon}}),
+        )
+        .await;
+    let user = body["data"]["createUser"]["user"].clone();
+    assert_eq!(user["homeUnit"]["code"], "27559", "{body}");
+    let user_id = user["id"].as_str().unwrap().to_string();
+
+    // The new user signs in and is who the admin made him.
+    let viewer = token(&app, "hocmon.viewer", "initial-password-1").await;
+    let (_, me) = app
+        .gql(
+            Some(&viewer),
+            "{ me { role homeUnit { code } permissions } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(me["data"]["me"]["role"], "VIEWER");
+    assert_eq!(me["data"]["me"]["permissions"], json!(["READ_SCOPE"]));
+
+    // Another province is outside the HCMC admin's scope; a national user too.
+    let dong_thap = unit_id(&app, "82").await;
+    for home in [json!(dong_thap), Value::Null] {
+        let (_, body) = app
+            .gql(
+                Some(&admin),
+                create,
+                json!({"i": {"username": "elsewhere", "password": "initial-password-1", "role": "VIEWER", "homeUnitId": home}}),
+            )
+            .await;
+        assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    }
+
+    // A role change ends the user's sessions: his old token stops working.
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            "mutation($i: UpdateUserInput!) { updateUser(input: $i) { user { role displayName } } }",
+            json!({"i": {"id": user_id, "role": "REPORTER"}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateUser"]["user"]["role"], "REPORTER",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["updateUser"]["user"]["displayName"],
+        "Cán bộ xã"
+    );
+    let (status, body) = app.gql(Some(&viewer), "{ me { role } }", json!({})).await;
+    assert_eq!(status, 401, "{body}");
+    let reporter = token(&app, "hocmon.viewer", "initial-password-1").await;
+    let (_, me) = app.gql(Some(&reporter), "{ me { role } }", json!({})).await;
+    assert_eq!(me["data"]["me"]["role"], "REPORTER");
+
+    // The admin lists the users of his scope only.
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            "{ users(first: 100) { totalCount edges { node { username } } } }",
+            json!({}),
+        )
+        .await;
+    let names = body["data"]["users"]["edges"].to_string();
+    for inside in [
+        "hcm.manager",
+        "hocmon.reporter",
+        "tanphu.viewer",
+        "hocmon.viewer",
+        "hcm.admin",
+    ] {
+        assert!(names.contains(inside), "{inside} in {body}");
+    }
+    for outside in ["dongthap.manager", "thapmuoi.reporter", "\"admin\""] {
+        assert!(!names.contains(outside), "{outside} not in {body}");
+    }
+    // A manager lists nothing.
+    let manager = token(&app, "hcm.manager", "demo-password").await;
+    let (_, body) = app
+        .gql(Some(&manager), "{ users { totalCount } }", json!({}))
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+
+    // Deactivation: no login, and the audit trail has every step with its request id.
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            "mutation($i: DeactivateUserInput!) { deactivateUser(input: $i) { user { active } } }",
+            json!({"i": {"id": user_id}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["deactivateUser"]["user"]["active"], false,
+        "{body}"
+    );
+    assert_eq!(
+        code_of(&login(&app, "hocmon.viewer", "initial-password-1").await),
+        "UNAUTHENTICATED"
+    );
+    let events = entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::EntityType.eq("user"))
+        .order_by_asc(entity::audit_event::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "user.create",
+            "user.create",
+            "user.update",
+            "user.deactivate"
+        ]
+    );
+    assert!(events.iter().all(|e| e.request_id.is_some()));
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.after.clone().unwrap_or_default().contains("password"))
+    );
+}
+
+#[tokio::test]
+async fn bad_input_names_its_field_and_writes_nothing() {
+    let app = demo_app_on(&fresh_database().await).await;
+    let national = token(&app, "admin", "demo-password").await;
+    let before = entity::app_user::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    let create = "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } } }";
+    let historical = {
+        let old = api::services::units::by_code(
+            &app.db,
+            "784",
+            chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("AdminUnit:{}", old.id))
+    };
+    let cases = [
+        (
+            json!({"username": "x y", "password": "long-enough-pw", "role": "VIEWER"}),
+            "BAD_USER_INPUT",
+            Some("username"),
+        ),
+        (
+            json!({"username": "short", "password": "short", "role": "VIEWER"}),
+            "BAD_USER_INPUT",
+            Some("password"),
+        ),
+        (
+            json!({"username": "nohome", "password": "long-enough-pw", "role": "VIEWER", "homeUnitId": "bm9wZQ"}),
+            "BAD_USER_INPUT",
+            Some("homeUnitId"),
+        ),
+        (
+            json!({"username": "admin", "password": "long-enough-pw", "role": "VIEWER"}),
+            "CONFLICT",
+            None,
+        ),
+        // Historical units take no new users: Huyện Hóc Môn ended on 30 June 2025.
+        (
+            json!({"username": "old.district", "password": "long-enough-pw", "role": "VIEWER", "homeUnitId": historical}),
+            "FORBIDDEN",
+            None,
+        ),
+    ];
+    for (input, code, field) in cases {
+        let (_, body) = app.gql(Some(&national), create, json!({"i": input})).await;
+        assert_eq!(code_of(&body), code, "{input}: {body}");
+        if let Some(field) = field {
+            assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+        }
+    }
+    let after = entity::app_user::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_service_account_whose_secret_works_until_revoked() {
+    let app = demo_app_on(&fresh_database().await).await;
+    let national = token(&app, "admin", "demo-password").await;
+    let admin = hcm_admin(&app, &national).await;
+    let hcm = unit_id(&app, "79").await;
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            "mutation($i: CreateServiceAccountInput!) { createServiceAccount(input: $i) { secret serviceAccount { id name scopes usable homeUnit { code } } } }",
+            json!({"i": {"name": "hcm-dashboard", "scopes": ["plans:read", "values:read"], "homeUnitId": hcm}}),
+        )
+        .await;
+    let created = &body["data"]["createServiceAccount"];
+    assert_eq!(
+        created["serviceAccount"]["scopes"],
+        json!(["plans:read", "values:read"]),
+        "{body}"
+    );
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let id = created["serviceAccount"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let exchange = "mutation($s: String!) { serviceToken(input: {name: \"hcm-dashboard\", secret: $s}) { accessToken } }";
+    let (_, body) = app.gql(None, exchange, json!({"s": secret})).await;
+    let access = body["data"]["serviceToken"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, me) = app
+        .gql(
+            Some(&access),
+            "{ me { kind homeUnit { code } permissions } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(me["data"]["me"]["homeUnit"]["code"], "79", "{me}");
+    assert_eq!(me["data"]["me"]["permissions"], json!(["READ_SCOPE"]));
+    // Unknown scopes are refused with their field.
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            "mutation($i: CreateServiceAccountInput!) { createServiceAccount(input: $i) { secret } }",
+            json!({"i": {"name": "bad-scope", "scopes": ["everything"], "homeUnitId": hcm}}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "scopes", "{body}");
+    // The admin of another province may not revoke it; its own admin may.
+    let revoke = "mutation($i: RevokeServiceAccountInput!) { revokeServiceAccount(input: $i) { serviceAccount { usable } } }";
+    let manager = token(&app, "dongthap.manager", "demo-password").await;
+    let (_, body) = app
+        .gql(Some(&manager), revoke, json!({"i": {"id": id}}))
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN");
+    let (_, body) = app
+        .gql(Some(&admin), revoke, json!({"i": {"id": id}}))
+        .await;
+    assert_eq!(
+        body["data"]["revokeServiceAccount"]["serviceAccount"]["usable"], false,
+        "{body}"
+    );
+    let (_, body) = app.gql(None, exchange, json!({"s": secret})).await;
+    assert_eq!(code_of(&body), "UNAUTHENTICATED");
+}
+
+fn platform(url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_platform"));
+    cmd.env_remove("CONFIG_FILE")
+        .env("DATABASE_URL", url)
+        .env("LOG_LEVEL", "warn")
+        .current_dir(std::env::temp_dir());
+    cmd
+}
+
+#[tokio::test]
+async fn the_cli_imports_users_from_csv_all_or_nothing() {
+    let url = fresh_database().await;
+    let app = demo_app_on(&url).await;
+    let dir = std::env::temp_dir().join(format!("users-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "username,display_name,role,unit,agency\n\
+         ok.one,Một,viewer,27559,\n\
+         bad.role,Hai,chief,27559,\n\
+         bad.unit,Ba,viewer,784,\n\
+         ok.one,Bốn,viewer,79,\n",
+    )
+    .unwrap();
+    let out = platform(&url)
+        .args(["user", "import"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in [":3: role:", ":4: unit:", ":5: username:"] {
+        assert!(stderr.contains(line), "{line} in {stderr}");
+    }
+    assert!(stderr.contains("nothing written"), "{stderr}");
+    let none = entity::app_user::Entity::find()
+        .filter(entity::app_user::Column::Username.eq("ok.one"))
+        .one(&app.db)
+        .await
+        .unwrap();
+    assert!(none.is_none());
+
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        "username,display_name,role,unit,agency\n\
+         ok.one,Một,viewer,27559,27559.ubnd-2025\n\
+         ok.two,Hai,reporter,30037,\n\
+         hcm.manager,,manager,79,\n",
+    )
+    .unwrap();
+    let out = platform(&url)
+        .args(["user", "import"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows[0], "username,password");
+    assert_eq!(rows.len(), 3, "two new users: {stdout}");
+    let (name, password) = rows[1].split_once(',').unwrap();
+    assert_eq!(name, "ok.one");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 already present"));
+    // The printed initial password works.
+    let t = token(&app, name, password).await;
+    let (_, me) = app
+        .gql(
+            Some(&t),
+            "{ me { homeUnit { code } agency { key } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(me["data"]["me"]["homeUnit"]["code"], "27559", "{me}");
+    assert_eq!(me["data"]["me"]["agency"]["key"], "27559.ubnd-2025");
+}
+
+#[tokio::test]
+async fn the_cli_moves_the_users_of_a_closed_unit_to_its_successor() {
+    use sea_orm::ActiveModelTrait;
+    use sea_orm::ActiveValue::Set;
+    let url = fresh_database().await;
+    let app = demo_app_on(&url).await;
+    // Two users still homed at Thị trấn Hóc Môn, which closed on 30 June 2025.
+    let old = api::services::units::by_code(
+        &app.db,
+        "27559",
+        chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    for name in ["old.one", "old.two"] {
+        let now = chrono::Utc::now();
+        entity::app_user::ActiveModel {
+            username: Set(name.into()),
+            password_hash: Set("not-a-hash".into()),
+            role: Set(entity::enums::Role::Viewer),
+            home_unit_id: Set(Some(old.id)),
+            active: Set(true),
+            token_version: Set(0),
+            failed_logins: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+    }
+    // Tháp Mười did not take over Hóc Môn; a current unit keeps its users.
+    for (args, word) in [
+        (
+            vec!["--from", "27559", "--to", "30037"],
+            "did not take over",
+        ),
+        (
+            vec![
+                "--from",
+                "27031",
+                "--from-date",
+                "2025-08-01",
+                "--to",
+                "27031",
+            ],
+            "valid today",
+        ),
+    ] {
+        let out = platform(&url)
+            .args(["user", "move"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(word), "{stderr}");
+    }
+    let out = platform(&url)
+        .args(["user", "move", "--from", "27559", "--to", "27559"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("moved 2 users"));
+    let new = api::services::units::by_code(&app.db, "27559", api::clock::today(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let moved = entity::app_user::Entity::find()
+        .filter(entity::app_user::Column::HomeUnitId.eq(new.id))
+        .filter(entity::app_user::Column::TokenVersion.eq(1))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(moved, 2);
+}
