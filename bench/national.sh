@@ -43,8 +43,14 @@ psql "$URL" -Atc "SELECT count(*) || ': ' || string_agg(code, ' ' ORDER BY code)
   WHERE level = 'COMMUNE' AND valid_to = '2025-06-30'
   AND NOT EXISTS (SELECT 1 FROM admin_unit_lineage l WHERE l.predecessor_id = u.id)"
 
+echo "== Scope(U) closure (unit_scope) =="
+psql "$URL" -Atc "SELECT sum(n) || ' rows for ' || count(*) || ' units; largest scope: ' || max(n)
+  FROM (SELECT scope_unit_id, count(*) AS n FROM unit_scope GROUP BY scope_unit_id) s"
+
 echo "== searchAdminUnits through HTTP =="
 PORT=18471
+# The prod profile needs a signing key; a throwaway one for this loopback-only run.
+JWT_SECRET="bench-only-$(head -c 24 /dev/urandom | base64)" \
 BIND_ADDR=127.0.0.1:$PORT APP_PROFILE=prod "$BIN" serve >/tmp/bench-national-serve.log 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
