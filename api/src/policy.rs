@@ -51,14 +51,18 @@ enum Reach {
     National,
 }
 
-/// Whether a write makes something new at a unit or changes something that is already there.
+/// What a write does at a unit. Historical units are read-only except for winding down what
+/// they still hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WriteKind {
     /// New users, service accounts, agencies: only at units valid today.
     Create,
-    /// Changing, moving out or closing what exists, historical units included (an admin moves
-    /// the users of a closed unit, closes its agencies).
+    /// Editing what exists (a role, a name): only at units valid today.
     Change,
+    /// Winding down what exists: deactivating a user, revoking an account, closing an agency,
+    /// moving a user out to a current unit. Allowed at historical units too, so that an admin
+    /// can clear a closed unit of his scope.
+    Close,
 }
 
 /// The rank of a role: an admin never grants a role above his own.
@@ -149,11 +153,13 @@ impl Access {
     }
 
     /// A document anyone may read: an issued (or since superseded) public act, or a document
-    /// known only from a citation of a public act.
+    /// known only from a citation in a public act (the import makes such references public).
     pub fn is_public_plan(p: &plan::Model) -> bool {
-        p.status == PlanStatus::Referenced
-            || (p.visibility == Visibility::Public
-                && matches!(p.status, PlanStatus::Issued | PlanStatus::Superseded))
+        p.visibility == Visibility::Public
+            && matches!(
+                p.status,
+                PlanStatus::Issued | PlanStatus::Superseded | PlanStatus::Referenced
+            )
     }
 
     fn is_issued(p: &plan::Model) -> bool {
@@ -184,13 +190,15 @@ impl Access {
 
     /// The plans this caller may read, as one SQL condition (none: no restriction).
     pub fn plan_condition(&self) -> Option<Condition> {
-        let public = Condition::any()
-            .add(plan::Column::Status.eq(PlanStatus::Referenced))
-            .add(
-                Condition::all()
-                    .add(plan::Column::Visibility.eq(Visibility::Public))
-                    .add(plan::Column::Status.is_in([PlanStatus::Issued, PlanStatus::Superseded])),
-            );
+        let public = Condition::any().add(
+            Condition::all()
+                .add(plan::Column::Visibility.eq(Visibility::Public))
+                .add(plan::Column::Status.is_in([
+                    PlanStatus::Issued,
+                    PlanStatus::Superseded,
+                    PlanStatus::Referenced,
+                ])),
+        );
         match self.plan_reach() {
             Reach::National => None,
             Reach::Public => Some(public),
@@ -260,9 +268,9 @@ impl Access {
         p.kind == PrincipalKind::User && p.role == Role::Admin
     }
 
-    /// May this caller administer (create, when `kind` is `Create`; otherwise change) a user,
-    /// service account or agency at `unit` (none: national)? An admin acts inside his scope;
-    /// new things go only to units valid today, since historical units are read-only.
+    /// May this caller administer (`kind`) a user, service account or agency at `unit` (none:
+    /// national)? An admin acts inside his scope; at historical units he may only wind down
+    /// (`WriteKind::Close`).
     pub async fn authorize_admin(
         &self,
         unit: Option<&admin_unit::Model>,
@@ -279,12 +287,13 @@ impl Access {
                 "that unit is outside your scope".into(),
             ));
         }
-        if kind == WriteKind::Create
+        if kind != WriteKind::Close
             && let Some(u) = unit
             && !units::is_valid_on(u, clock::today())
         {
             return Err(AppError::Forbidden(format!(
-                "{} ({}) is a historical unit: it takes no new users, accounts or agencies",
+                "{} ({}) is a historical unit: read-only, except for moving its users out and \
+                 closing what it holds",
                 u.name, u.code
             )));
         }

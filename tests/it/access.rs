@@ -158,12 +158,14 @@ fn expected(who: Who, home: Home, place: Place, op: Op) -> Outcome {
             reads_scope && (in_scope || (place == Place::Parent && home != Home::National)),
         ),
         Op::ReadUser | Op::ReadServiceAccount => allow_if(admin && in_scope),
-        Op::CreateUser | Op::CreateServiceAccount | Op::CreateAgency => {
-            allow_if(admin && in_scope && !historical)
-        }
-        Op::UpdateUser | Op::DeactivateUser | Op::RevokeServiceAccount | Op::UpdateAgency => {
-            allow_if(admin && in_scope)
-        }
+        // Historical units are read-only: nothing new there, no edits of what they hold…
+        Op::CreateUser
+        | Op::CreateServiceAccount
+        | Op::CreateAgency
+        | Op::UpdateUser
+        | Op::UpdateAgency => allow_if(admin && in_scope && !historical),
+        // …but an admin may wind down what they hold.
+        Op::DeactivateUser | Op::RevokeServiceAccount => allow_if(admin && in_scope),
     }
 }
 
@@ -733,4 +735,104 @@ async fn nested_queries_do_not_leak_a_sibling_communes_internal_data() {
         .collect();
     assert!(!public.is_empty());
     assert_eq!(reports(&public), 0, "progress reports are internal");
+}
+
+#[tokio::test]
+async fn scoped_nested_reads_take_a_fixed_number_of_statements() {
+    let app = TestApp::spawn_with_demo(|c| c.jwt.secret = Some(SECRET.into())).await;
+    let tokens = TokenService::from_settings(&app.config.jwt, false).unwrap();
+    for (n, code) in (10..).zip(["27031", "27559", "27019", "27022", "26800"]) {
+        place_objects(&app.db, Some((code, TODAY)), n).await;
+    }
+    let viewer = user_token(&app, &tokens, "scoped.viewer", Role::Viewer, "27031").await;
+    let fields = "plans { id parentPlan { id } implementingPlans { id } \
+        assignments { edges { node { leadAgency { name } progressReports { narrative } } } } }";
+    let count = |query: String| {
+        let app = &app;
+        let viewer = viewer.clone();
+        async move {
+            let before = app.statements.get();
+            let (_, body) = app.gql(Some(&viewer), &query, json!({})).await;
+            assert!(body.get("errors").is_none(), "{body}");
+            app.statements.get() - before
+        }
+    };
+    let one = count(format!("{{ commune(code: \"27031\") {{ {fields} }} }}")).await;
+    let all = count(format!(
+        "{{ province(code: \"79\") {{ communes(first: 500) {{ edges {{ node {{ {fields} }} }} }} }} }}"
+    ))
+    .await;
+    eprintln!("scoped walk: one ward {one} statements, all 24 wards {all}");
+    // The scope is read once per request; every relation is one batch whatever the width.
+    assert!(all <= one + 8, "one ward {one}, all wards {all}");
+}
+
+const CITING: &str = r#"format = 1
+[plan]
+key = "79.plan.KEY"
+kind = "PLAN"
+title = "Kế hoạch thử KEY"
+unit = "79"
+issued_on = "2024-03-01"
+issuer = "79.ubnd"
+STATUS
+
+[[referenced]]
+key = "79.decision.99-qd-ubnd-2024"
+kind = "DECISION"
+number = "99/QĐ-UBND"
+title = "Quyết định chỉ được trích dẫn"
+unit = "79"
+issued_on = "2024-02-01"
+issuer = "79.ubnd"
+"#;
+
+#[tokio::test]
+async fn a_citation_is_public_only_once_a_public_act_makes_it_and_lateness_is_internal() {
+    use api::services::plan_import::import_plan_file;
+    let mut app = TestApp::spawn_with_demo(|c| c.jwt.secret = Some(SECRET.into())).await;
+    let cited = r#"{ planByNumber(number: "99/QĐ-UBND", unitCode: "79") { status } }"#;
+    let internal = CITING
+        .replace("KEY", "internal")
+        .replace("STATUS", "status = \"DRAFT\"\nvisibility = \"INTERNAL\"");
+    import_plan_file(&app.db, &internal).await.unwrap();
+    let (_, body) = app.gql(None, cited, json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{body}"
+    );
+    let public = CITING.replace("KEY", "public").replace("STATUS", "");
+    import_plan_file(&app.db, &public).await.unwrap();
+    let (_, body) = app.gql(None, cited, json!({})).await;
+    assert_eq!(
+        body["data"]["planByNumber"]["status"], "REFERENCED",
+        "{body}"
+    );
+
+    // Lateness is read from progress reports, which are internal.
+    let late = r#"{ lateReportingDuties(unitCode: "767", asOf: "2022-06-01") { totalCount }
+        planByNumber(number: "51/KH-UBND", unitCode: "767") { reportingDuties { late } } }"#;
+    let (_, anonymous) = app.gql(None, late, json!({})).await;
+    assert_eq!(
+        anonymous["data"]["lateReportingDuties"]["totalCount"], 0,
+        "{anonymous}"
+    );
+    assert!(
+        anonymous["data"]["planByNumber"]["reportingDuties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["late"].is_null()),
+        "{anonymous}"
+    );
+    app.sign_in_nationally().await;
+    let signed_in = app.data(late).await;
+    assert_eq!(
+        signed_in["lateReportingDuties"]["totalCount"], 1,
+        "{signed_in}"
+    );
+    assert_eq!(
+        signed_in["planByNumber"]["reportingDuties"][0]["late"],
+        true
+    );
 }

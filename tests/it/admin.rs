@@ -493,3 +493,65 @@ async fn the_cli_moves_the_users_of_a_closed_unit_to_its_successor() {
         .unwrap();
     assert_eq!(moved, 2);
 }
+
+#[tokio::test]
+async fn users_left_in_a_historical_unit_may_be_moved_out_but_not_promoted_there() {
+    use sea_orm::ActiveModelTrait;
+    use sea_orm::ActiveValue::Set;
+    let app = demo_app_on(&fresh_database().await).await;
+    let national = token(&app, "admin", "demo-password").await;
+    let admin = hcm_admin(&app, &national).await;
+    // A user still homed at Huyện Hóc Môn, which ended on 30 June 2025.
+    let district = api::services::units::by_code(
+        &app.db,
+        "784",
+        chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let now = chrono::Utc::now();
+    let stranded = entity::app_user::ActiveModel {
+        username: Set("stranded".into()),
+        password_hash: Set("not-a-hash".into()),
+        role: Set(entity::enums::Role::Viewer),
+        home_unit_id: Set(Some(district.id)),
+        active: Set(true),
+        token_version: Set(0),
+        failed_logins: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    use base64::Engine;
+    let id =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("User:{}", stranded.id));
+    let update = "mutation($i: UpdateUserInput!) { updateUser(input: $i) { user { role homeUnit { code } } } }";
+    // Promoting him where he stands would hand out power over a whole former district.
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            update,
+            json!({"i": {"id": id, "role": "ADMIN"}}),
+        )
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    // Moving him to a current ward of the admin's scope is what the admin is for.
+    let hoc_mon = unit_id(&app, "27559").await;
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            update,
+            json!({"i": {"id": id, "homeUnitId": hoc_mon, "role": "REPORTER"}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateUser"]["user"]["homeUnit"]["code"], "27559",
+        "{body}"
+    );
+    assert_eq!(body["data"]["updateUser"]["user"]["role"], "REPORTER");
+}

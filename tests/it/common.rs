@@ -46,6 +46,10 @@ pub struct TestApp {
     pub statements: api::db::StatementCounter,
     /// Its configuration.
     pub config: Config,
+    /// Its token service, to mint tokens without logging in.
+    pub tokens: std::sync::Arc<api::auth::TokenService>,
+    /// A bearer token that `query`, `data` and `counted` send, if set.
+    pub bearer: Option<String>,
 }
 
 impl TestApp {
@@ -88,6 +92,7 @@ impl TestApp {
         let addr = app.local_addr().unwrap();
         let db = app.db().clone();
         let statements = app.statements();
+        let tokens = app.tokens();
         tokio::spawn(app.serve_until(std::future::pending()));
         Self {
             base: format!("http://{addr}"),
@@ -95,21 +100,54 @@ impl TestApp {
             http: reqwest::Client::new(),
             statements,
             config,
+            tokens,
+            bearer: None,
         }
+    }
+
+    /// Makes `query`, `data` and `counted` act as a national viewer (who reads everything,
+    /// internal progress reports included), minting the token directly.
+    pub async fn sign_in_nationally(&mut self) {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        let now = chrono::Utc::now();
+        let user = entity::app_user::ActiveModel {
+            username: Set(format!("national.viewer.{}", uuid::Uuid::new_v4().simple())),
+            password_hash: Set("not-a-hash".into()),
+            role: Set(entity::enums::Role::Viewer),
+            active: Set(true),
+            token_version: Set(0),
+            failed_logins: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .unwrap();
+        let principal = api::auth::Principal {
+            id: user.id,
+            kind: api::auth::PrincipalKind::User,
+            role: entity::enums::Role::Viewer,
+            home_unit_id: None,
+            agency_id: None,
+            scopes: Vec::new(),
+        };
+        self.bearer = Some(self.tokens.issue(&principal, 0).unwrap().0);
     }
 
     /// POSTs a query with `Accept: application/graphql-response+json`; returns the JSON body
     /// after checking for 200.
     pub async fn query(&self, query: &str) -> Value {
-        let res = self
+        let mut req = self
             .http
             .post(format!("{}/graphql", self.base))
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/graphql-response+json")
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap();
+            .json(&json!({ "query": query }));
+        if let Some(t) = &self.bearer {
+            req = req.header(reqwest::header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let res = req.send().await.unwrap();
         assert_eq!(res.status(), 200, "query {query}");
         res.json().await.unwrap()
     }

@@ -181,7 +181,9 @@ async fn ha_noi_targets_are_typed() {
 
 #[tokio::test]
 async fn thap_muoi_poverty_rate_and_tan_phu_reporting_duties() {
-    let app = TestApp::spawn().await;
+    // Lateness and progress reports are internal: read as a national viewer.
+    let mut app = TestApp::spawn().await;
+    app.sign_in_nationally().await;
     let d = app
         .data(r#"{ tm: planByNumber(number: "230/KH-UBND", unitCode: "872") { targets { wording measure comparator value baseline baselinePeriod } bases { plan { status } } }
                    tp: planByNumber(number: "51/KH-UBND", unitCode: "767") { reportingDuties { title period dueOn late recipient { name } } } }"#)
@@ -311,7 +313,9 @@ async fn agencies_indicators_and_nodes() {
 
 #[tokio::test]
 async fn a_plan_with_all_its_targets_and_tasks_takes_a_fixed_number_of_statements() {
-    let app = TestApp::spawn().await;
+    // Lateness and progress reports are internal: read as a national viewer.
+    let mut app = TestApp::spawn().await;
+    app.sign_in_nationally().await;
     let q = r#"{ plans(first: 100) { edges { node { number unit { code } issuer { name } parentPlan { number }
         bases { plan { number } } addressees { name } reportingDuties { reporter { name } recipient { name } late }
         targets { indicator { code } unit { code } subTargets { indicator { code } value } }
@@ -441,7 +445,9 @@ async fn bad_plan_files_write_nothing_and_good_ones_import_once() {
 #[tokio::test]
 async fn late_reporting_duties_by_unit_and_day() {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-    let app = TestApp::spawn().await;
+    // Lateness and progress reports are internal: read as a national viewer.
+    let mut app = TestApp::spawn().await;
+    app.sign_in_nationally().await;
     let titles = |v: &Value| -> Vec<String> {
         nodes(&v["lateReportingDuties"])
             .iter()

@@ -299,7 +299,8 @@ async fn agency_row(ctx: &Context<'_>, field: &str, id: &ID) -> Result<agency::M
         .ok_or_else(|| AppError::bad_input(field, "no such agency"))?)
 }
 
-/// An agency given to an account must be in the admin's scope and current.
+/// An agency a write names (an account's agency, a parent, a successor) must be in the
+/// admin's scope, at a unit valid today, and not closed.
 async fn usable_agency(ctx: &Context<'_>, field: &str, id: &ID) -> Result<agency::Model> {
     let agency = agency_row(ctx, field, id).await?;
     let unit = admin_unit::Entity::find_by_id(agency.admin_unit_id)
@@ -508,23 +509,28 @@ pub async fn create_user(ctx: &Context<'_>, input: CreateUserInput) -> Result<Us
     })
 }
 
-async fn administered_user(ctx: &Context<'_>, id: &ID) -> Result<app_user::Model> {
+async fn administered_user(ctx: &Context<'_>, id: &ID, kind: WriteKind) -> Result<app_user::Model> {
     let row = decode("User", "id", id)?;
     let user = app_user::Entity::find_by_id(row)
         .one(database(ctx)?)
         .await?
         .ok_or_else(|| AppError::NotFound("no such user".into()))?;
     let home = current_home(ctx, user.home_unit_id).await?;
-    access(ctx)?
-        .authorize_admin(home.as_ref(), WriteKind::Change)
-        .await?;
+    access(ctx)?.authorize_admin(home.as_ref(), kind).await?;
     Ok(user)
 }
 
 /// `updateUser`.
 pub async fn update_user(ctx: &Context<'_>, input: UpdateUserInput) -> Result<UserPayload> {
     let a = access(ctx)?;
-    let user = administered_user(ctx, &input.id).await?;
+    // Moving a user out of his unit winds it down (allowed at a historical unit); any other
+    // change needs the user in a unit valid today.
+    let kind = if input.home_unit_id.is_value() {
+        WriteKind::Close
+    } else {
+        WriteKind::Change
+    };
+    let user = administered_user(ctx, &input.id, kind).await?;
     if let Some(role) = input.role {
         a.authorize_grant(role_of(role))?;
     }
@@ -567,7 +573,7 @@ pub async fn update_user(ctx: &Context<'_>, input: UpdateUserInput) -> Result<Us
 
 /// `deactivateUser`.
 pub async fn deactivate_user(ctx: &Context<'_>, input: DeactivateUserInput) -> Result<UserPayload> {
-    let user = administered_user(ctx, &input.id).await?;
+    let user = administered_user(ctx, &input.id, WriteKind::Close).await?;
     let who = actor(ctx)?;
     let before = users::snapshot(&user);
     let txn = db::begin_write(database(ctx)?).await?;
@@ -647,7 +653,7 @@ pub async fn revoke_service_account(
         .ok_or_else(|| AppError::NotFound("no such service account".into()))?;
     let home = current_home(ctx, account.home_unit_id).await?;
     access(ctx)?
-        .authorize_admin(home.as_ref(), WriteKind::Change)
+        .authorize_admin(home.as_ref(), WriteKind::Close)
         .await?;
     let who = actor(ctx)?;
     let before = service_accounts::snapshot(&account);
@@ -677,7 +683,7 @@ pub async fn create_agency(ctx: &Context<'_>, input: CreateAgencyInput) -> Resul
         .authorize_admin(Some(&unit), WriteKind::Create)
         .await?;
     let parent = match &input.parent_agency_id {
-        Some(id) => Some(agency_row(ctx, "parentAgencyId", id).await?.id),
+        Some(id) => Some(usable_agency(ctx, "parentAgencyId", id).await?.id),
         None => None,
     };
     let who = actor(ctx)?;
@@ -715,11 +721,17 @@ pub async fn create_agency(ctx: &Context<'_>, input: CreateAgencyInput) -> Resul
 pub async fn update_agency(ctx: &Context<'_>, input: UpdateAgencyInput) -> Result<AgencyPayload> {
     let current = agency_row(ctx, "id", &input.id).await?;
     let unit = current_home(ctx, Some(current.admin_unit_id)).await?;
-    access(ctx)?
-        .authorize_admin(unit.as_ref(), WriteKind::Change)
-        .await?;
+    // Closing an agency (its last day, its successor) winds it down, also at a historical
+    // unit; renaming it needs a unit valid today.
+    let closing_only = input.name.is_none() && input.short_name.is_none() && input.kind.is_none();
+    let kind = if closing_only {
+        WriteKind::Close
+    } else {
+        WriteKind::Change
+    };
+    access(ctx)?.authorize_admin(unit.as_ref(), kind).await?;
     let successor = match &input.successor_id {
-        Some(id) => Some(agency_row(ctx, "successorId", id).await?.id),
+        Some(id) => Some(usable_agency(ctx, "successorId", id).await?.id),
         None => None,
     };
     let change = agencies::AgencyChange {

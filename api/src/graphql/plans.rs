@@ -757,6 +757,19 @@ impl ProgressReport {
 #[derive(Clone)]
 pub struct ReportingDuty(pub Arc<entity::reporting_duty::Model>);
 
+impl ReportingDuty {
+    /// Whether the principal may read the reports made for this duty.
+    pub(crate) async fn reports_visible(&self, ctx: &Context<'_>) -> Result<bool> {
+        reports_readable(
+            ctx,
+            self.0.plan_id,
+            self.0.reporter_agency_id,
+            Some(self.0.recipient_agency_id),
+        )
+        .await
+    }
+}
+
 /// A duty to report: who reports what to whom by when.
 #[Object]
 impl ReportingDuty {
@@ -790,30 +803,27 @@ impl ReportingDuty {
     }
     /// Whether a report is overdue (in Vietnam): for a single report, its due date has passed
     /// with no report submitted or accepted; for a recurring duty, the same holds for the
-    /// occurrence due most recently.
-    async fn late(&self, ctx: &Context<'_>) -> Result<bool> {
+    /// occurrence due most recently. Null when you may not read its reports (they are
+    /// internal: your scope must hold the recipient's or the reporter's unit).
+    async fn late(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        if !self.reports_visible(ctx).await? {
+            return Ok(None);
+        }
         let reports = loaders(ctx)?
             .reports_of_duty
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(crate::services::plans::is_late(
+        Ok(Some(crate::services::plans::is_late(
             &self.0,
             &reports,
             clock::today(),
-        ))
+        )))
     }
     /// Reports made for it, oldest first (progress reports are internal: empty unless your
     /// scope holds the issuing unit or the reporting agency).
     async fn reports(&self, ctx: &Context<'_>) -> Result<Vec<ProgressReport>> {
-        if !reports_readable(
-            ctx,
-            self.0.plan_id,
-            self.0.reporter_agency_id,
-            Some(self.0.recipient_agency_id),
-        )
-        .await?
-        {
+        if !self.reports_visible(ctx).await? {
             return Ok(Vec::new());
         }
         let rows = loaders(ctx)?

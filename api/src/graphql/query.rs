@@ -103,10 +103,18 @@ impl QueryRoot {
             },
             "ReportingDuty" => match l.duty.load_one(row).await? {
                 Some(d) => {
-                    if let Some(plan) = d.plan_id {
-                        readable_plan(ctx, plan).await?;
+                    let duty = ReportingDuty(d);
+                    match duty.0.plan_id {
+                        Some(plan) => {
+                            readable_plan(ctx, plan).await?;
+                        }
+                        // A duty set outside any plan is as internal as its reports.
+                        None if !duty.reports_visible(ctx).await? => {
+                            return Err(access(ctx)?.denied("this reporting duty").into());
+                        }
+                        None => {}
                     }
-                    Some(Node::ReportingDuty(ReportingDuty(d)))
+                    Some(Node::ReportingDuty(duty))
                 }
                 None => None,
             },
@@ -509,7 +517,8 @@ impl QueryRoot {
     }
 
     /// Reporting duties of plans issued by a unit with this code or any unit below it (every
-    /// version of the code), late on a day: earliest due first.
+    /// version of the code), late on a day, earliest due first: only duties whose reports you
+    /// may read (progress reports are internal), so nothing for an anonymous caller.
     async fn late_reporting_duties(
         &self,
         ctx: &Context<'_>,
@@ -521,12 +530,21 @@ impl QueryRoot {
     ) -> Result<ReportingDutyConnection> {
         check_code(&unit_code)?;
         let day = date(as_of);
-        let all: Vec<ReportingDuty> =
+        let late: Vec<ReportingDuty> =
             plans::late_duties(db(ctx)?, &unit_code, day, access(ctx)?.plan_condition())
                 .await?
                 .into_iter()
                 .map(|d| ReportingDuty(Arc::new(d)))
                 .collect();
+        // Lateness comes from progress reports, which are internal: only duties whose reports
+        // the caller may read are listed (checked together, so the loaders batch).
+        let visible =
+            futures_util::future::try_join_all(late.iter().map(|d| d.reports_visible(ctx))).await?;
+        let all: Vec<ReportingDuty> = late
+            .into_iter()
+            .zip(visible)
+            .filter_map(|(d, ok)| ok.then_some(d))
+            .collect();
         let args = PageArgs {
             after,
             first,

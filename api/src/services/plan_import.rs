@@ -837,6 +837,19 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
 
     // Referenced documents: created once as REFERENCED; a real import of the document later
     // takes the record over and is never turned back into a reference.
+    // A citation is public when a public, issued act makes it (DESIGN: "citations of public
+    // acts"): a reference first cited by an internal or draft plan stays internal until a
+    // public act cites it too.
+    let citing_status: PlanStatus = match &p.status {
+        Some(s) => ctx.word(&plan_span, "status", s)?,
+        None => PlanStatus::Issued,
+    };
+    let citing_visibility: Visibility = match &p.visibility {
+        Some(v) => ctx.word(&plan_span, "visibility", v)?,
+        None => Visibility::Public,
+    };
+    let cited_publicly = citing_visibility == Visibility::Public
+        && matches!(citing_status, PlanStatus::Issued | PlanStatus::Superseded);
     let mut plan_ids: HashMap<String, i64> = HashMap::new();
     for r in &file.referenced {
         let span = r.span();
@@ -870,7 +883,11 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                     None => plan::ActiveModel {
                         code: Set(Some(d.key.trim().to_string())),
                         status: Set(PlanStatus::Referenced),
-                        visibility: Set(Visibility::Public),
+                        visibility: Set(if cited_publicly {
+                            Visibility::Public
+                        } else {
+                            Visibility::Internal
+                        }),
                         version: Set(1),
                         created_at: Set(now),
                         updated_at: Set(now),
@@ -888,6 +905,9 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                 m.admin_unit_id.set_if_not_equals(unit);
                 m.issuer_agency_id.set_if_not_equals(issuer);
                 m.issued_on.set_if_not_equals(issued_on);
+                if cited_publicly {
+                    m.visibility.set_if_not_equals(Visibility::Public);
+                }
                 match old {
                     Some(o) if m.is_changed() => {
                         m.updated_at = Set(now);
