@@ -245,21 +245,13 @@ async fn plan(
 async fn place_objects(db: &DatabaseConnection, unit: UnitRef, n: usize) -> Objects {
     let now = Utc::now();
     let row = resolve(db, unit).await;
-    let user = entity::app_user::ActiveModel {
-        username: Set(format!("placed.user.{n}")),
-        password_hash: Set("not-a-hash".into()),
-        role: Set(Role::Viewer),
-        home_unit_id: Set(row.as_ref().map(|u| u.id)),
-        active: Set(true),
-        token_version: Set(0),
-        failed_logins: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .unwrap();
+    let user = crate::common::insert_user(
+        db,
+        format!("placed.user.{n}"),
+        Role::Viewer,
+        row.as_ref().map(|u| u.id),
+    )
+    .await;
     let account = entity::service_account::ActiveModel {
         name: Set(format!("placed-account-{n}")),
         secret_hash: Set("not-a-hash".into()),
@@ -362,21 +354,13 @@ async fn principal(app: &TestApp, tokens: &TokenService, who: Who, home: Home) -
     let p = match who {
         Who::Anonymous => return None,
         Who::User(role) => {
-            let user = entity::app_user::ActiveModel {
-                username: Set(format!("matrix.{role:?}.{home:?}").to_lowercase()),
-                password_hash: Set("not-a-hash".into()),
-                role: Set(role),
-                home_unit_id: Set(unit.as_ref().map(|u| u.id)),
-                active: Set(true),
-                token_version: Set(0),
-                failed_logins: Set(0),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&app.db)
-            .await
-            .unwrap();
+            let user = crate::common::insert_user(
+                &app.db,
+                format!("matrix.{role:?}.{home:?}").to_lowercase(),
+                role,
+                unit.as_ref().map(|u| u.id),
+            )
+            .await;
             Principal {
                 id: user.id,
                 kind: PrincipalKind::User,
@@ -547,22 +531,7 @@ async fn user_token(
     code: &'static str,
 ) -> String {
     let unit = resolve(&app.db, Some((code, TODAY))).await.unwrap();
-    let now = Utc::now();
-    let user = entity::app_user::ActiveModel {
-        username: Set(name.into()),
-        password_hash: Set("not-a-hash".into()),
-        role: Set(role),
-        home_unit_id: Set(Some(unit.id)),
-        active: Set(true),
-        token_version: Set(0),
-        failed_logins: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&app.db)
-    .await
-    .unwrap();
+    let user = crate::common::insert_user(&app.db, name, role, Some(unit.id)).await;
     let p = Principal {
         id: user.id,
         kind: PrincipalKind::User,

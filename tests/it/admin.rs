@@ -412,8 +412,6 @@ async fn the_cli_imports_users_from_csv_all_or_nothing() {
 
 #[tokio::test]
 async fn the_cli_moves_the_users_of_a_closed_unit_to_its_successor() {
-    use sea_orm::ActiveModelTrait;
-    use sea_orm::ActiveValue::Set;
     let url = fresh_database().await;
     let app = demo_app_on(&url).await;
     // Two users still homed at Thị trấn Hóc Môn, which closed on 30 June 2025.
@@ -427,22 +425,7 @@ async fn the_cli_moves_the_users_of_a_closed_unit_to_its_successor() {
     .unwrap()
     .unwrap();
     for name in ["old.one", "old.two"] {
-        let now = chrono::Utc::now();
-        entity::app_user::ActiveModel {
-            username: Set(name.into()),
-            password_hash: Set("not-a-hash".into()),
-            role: Set(entity::enums::Role::Viewer),
-            home_unit_id: Set(Some(old.id)),
-            active: Set(true),
-            token_version: Set(0),
-            failed_logins: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&app.db)
-        .await
-        .unwrap();
+        crate::common::insert_user(&app.db, name, entity::enums::Role::Viewer, Some(old.id)).await;
     }
     // Tháp Mười did not take over Hóc Môn; a current unit keeps its users.
     for (args, word) in [
@@ -496,8 +479,6 @@ async fn the_cli_moves_the_users_of_a_closed_unit_to_its_successor() {
 
 #[tokio::test]
 async fn users_left_in_a_historical_unit_may_be_moved_out_but_not_promoted_there() {
-    use sea_orm::ActiveModelTrait;
-    use sea_orm::ActiveValue::Set;
     let app = demo_app_on(&fresh_database().await).await;
     let national = token(&app, "admin", "demo-password").await;
     let admin = hcm_admin(&app, &national).await;
@@ -511,22 +492,13 @@ async fn users_left_in_a_historical_unit_may_be_moved_out_but_not_promoted_there
     .await
     .unwrap()
     .unwrap();
-    let now = chrono::Utc::now();
-    let stranded = entity::app_user::ActiveModel {
-        username: Set("stranded".into()),
-        password_hash: Set("not-a-hash".into()),
-        role: Set(entity::enums::Role::Viewer),
-        home_unit_id: Set(Some(district.id)),
-        active: Set(true),
-        token_version: Set(0),
-        failed_logins: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&app.db)
-    .await
-    .unwrap();
+    let stranded = crate::common::insert_user(
+        &app.db,
+        "stranded",
+        entity::enums::Role::Viewer,
+        Some(district.id),
+    )
+    .await;
     use base64::Engine;
     let id =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("User:{}", stranded.id));

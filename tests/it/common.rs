@@ -108,22 +108,13 @@ impl TestApp {
     /// Makes `query`, `data` and `counted` act as a national viewer (who reads everything,
     /// internal progress reports included), minting the token directly.
     pub async fn sign_in_nationally(&mut self) {
-        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-        let now = chrono::Utc::now();
-        let user = entity::app_user::ActiveModel {
-            username: Set(format!("national.viewer.{}", uuid::Uuid::new_v4().simple())),
-            password_hash: Set("not-a-hash".into()),
-            role: Set(entity::enums::Role::Viewer),
-            active: Set(true),
-            token_version: Set(0),
-            failed_logins: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await
-        .unwrap();
+        let user = insert_user(
+            &self.db,
+            format!("national.viewer.{}", uuid::Uuid::new_v4().simple()),
+            entity::enums::Role::Viewer,
+            None,
+        )
+        .await;
         let principal = api::auth::Principal {
             id: user.id,
             kind: api::auth::PrincipalKind::User,
@@ -189,4 +180,30 @@ pub fn codes(list: &Value) -> Vec<String> {
         .iter()
         .map(|v| v["code"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// Inserts an active user with an unusable password hash (tests mint its tokens directly).
+pub async fn insert_user(
+    db: &DatabaseConnection,
+    username: impl Into<String>,
+    role: entity::enums::Role,
+    home_unit_id: Option<i64>,
+) -> entity::app_user::Model {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let now = chrono::Utc::now();
+    entity::app_user::ActiveModel {
+        username: Set(username.into()),
+        password_hash: Set("not-a-hash".into()),
+        role: Set(role),
+        home_unit_id: Set(home_unit_id),
+        active: Set(true),
+        token_version: Set(0),
+        failed_logins: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
 }

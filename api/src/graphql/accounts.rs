@@ -19,7 +19,9 @@ use crate::services::{agencies, service_accounts, users};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use entity::enums as E;
 use entity::{admin_unit, agency, app_user, service_account};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+};
 use std::sync::Arc;
 
 fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
@@ -32,7 +34,8 @@ fn actor(ctx: &Context<'_>) -> Result<Actor> {
     Ok(Actor::of(p, rid))
 }
 
-async fn home_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<AdminUnit>> {
+/// A principal's home unit, seen today.
+pub(crate) async fn home_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<AdminUnit>> {
     match id {
         Some(id) => Ok(loaders(ctx)?
             .unit
@@ -43,11 +46,78 @@ async fn home_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<AdminUni
     }
 }
 
-async fn agency_of(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Agency>> {
+/// A principal's agency.
+pub(crate) async fn agency_of(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Agency>> {
     match id {
         Some(id) => Ok(loaders(ctx)?.agency.load_one(id).await?.map(Agency)),
         None => Ok(None),
     }
+}
+
+/// What the audit trail records of a row.
+trait Trail {
+    /// The entity type in the trail.
+    const KIND: &'static str;
+    /// The row's id.
+    fn row(&self) -> i64;
+    /// Its snapshot, without secrets.
+    fn snapshot(&self) -> serde_json::Value;
+}
+
+impl Trail for app_user::Model {
+    const KIND: &'static str = "user";
+    fn row(&self) -> i64 {
+        self.id
+    }
+    fn snapshot(&self) -> serde_json::Value {
+        users::snapshot(self)
+    }
+}
+
+impl Trail for service_account::Model {
+    const KIND: &'static str = "service_account";
+    fn row(&self) -> i64 {
+        self.id
+    }
+    fn snapshot(&self) -> serde_json::Value {
+        service_accounts::snapshot(self)
+    }
+}
+
+impl Trail for agency::Model {
+    const KIND: &'static str = "agency";
+    fn row(&self) -> i64 {
+        self.id
+    }
+    fn snapshot(&self) -> serde_json::Value {
+        agencies::snapshot(self)
+    }
+}
+
+/// Runs one administrative write in a transaction of its own, with its audit event (who, the
+/// request id, the row before and after) in the same transaction.
+async fn audited<T: Trail>(
+    ctx: &Context<'_>,
+    action: &str,
+    before: Option<&T>,
+    write: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
+) -> Result<T> {
+    let who = actor(ctx)?;
+    let before = before.map(Trail::snapshot);
+    let txn = db::begin_write(database(ctx)?).await?;
+    let after = write(&txn).await?;
+    audit::record(
+        &txn,
+        &who,
+        action,
+        T::KIND,
+        after.row(),
+        before,
+        Some(after.snapshot()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 /// A person who signs in.
@@ -481,29 +551,19 @@ pub async fn create_user(ctx: &Context<'_>, input: CreateUserInput) -> Result<Us
         Some(id) => Some(usable_agency(ctx, "agencyId", id).await?),
         None => None,
     };
-    let who = actor(ctx)?;
-    let txn = db::begin_write(database(ctx)?).await?;
-    let user = users::insert(
-        &txn,
-        &input.username,
-        input.display_name.as_deref(),
-        role_of(input.role),
-        home.map(|u| u.id),
-        agency.map(|a| a.id),
-        &input.password,
-    )
+    let user = audited(ctx, "user.create", None, async |txn| {
+        users::insert(
+            txn,
+            &input.username,
+            input.display_name.as_deref(),
+            role_of(input.role),
+            home.map(|u| u.id),
+            agency.map(|a| a.id),
+            &input.password,
+        )
+        .await
+    })
     .await?;
-    audit::record(
-        &txn,
-        &who,
-        "user.create",
-        "user",
-        user.id,
-        None,
-        Some(users::snapshot(&user)),
-    )
-    .await?;
-    txn.commit().await?;
     Ok(UserPayload {
         user: User(Arc::new(user)),
     })
@@ -550,21 +610,10 @@ pub async fn update_user(ctx: &Context<'_>, input: UpdateUserInput) -> Result<Us
         home_unit_id,
         agency_id,
     };
-    let who = actor(ctx)?;
-    let before = users::snapshot(&user);
-    let txn = db::begin_write(database(ctx)?).await?;
-    let user = users::update(&txn, user, &change).await?;
-    audit::record(
-        &txn,
-        &who,
-        "user.update",
-        "user",
-        user.id,
-        Some(before),
-        Some(users::snapshot(&user)),
-    )
+    let user = audited(ctx, "user.update", Some(&user.clone()), async |txn| {
+        users::update(txn, user, &change).await
+    })
     .await?;
-    txn.commit().await?;
     forget(ctx, PrincipalKind::User, user.id);
     Ok(UserPayload {
         user: User(Arc::new(user)),
@@ -574,21 +623,10 @@ pub async fn update_user(ctx: &Context<'_>, input: UpdateUserInput) -> Result<Us
 /// `deactivateUser`.
 pub async fn deactivate_user(ctx: &Context<'_>, input: DeactivateUserInput) -> Result<UserPayload> {
     let user = administered_user(ctx, &input.id, WriteKind::Close).await?;
-    let who = actor(ctx)?;
-    let before = users::snapshot(&user);
-    let txn = db::begin_write(database(ctx)?).await?;
-    let user = users::deactivate(&txn, user).await?;
-    audit::record(
-        &txn,
-        &who,
-        "user.deactivate",
-        "user",
-        user.id,
-        Some(before),
-        Some(users::snapshot(&user)),
-    )
+    let user = audited(ctx, "user.deactivate", Some(&user.clone()), async |txn| {
+        users::deactivate(txn, user).await
+    })
     .await?;
-    txn.commit().await?;
     forget(ctx, PrincipalKind::User, user.id);
     Ok(UserPayload {
         user: User(Arc::new(user)),
@@ -612,29 +650,23 @@ pub async fn create_service_account(
     {
         return Err(AppError::bad_input("expiresAt", "already past").into());
     }
-    let who = actor(ctx)?;
-    let txn = db::begin_write(database(ctx)?).await?;
-    let (account, secret) = service_accounts::insert(
-        &txn,
-        &input.name,
-        &input.scopes,
-        home.map(|u| u.id),
-        agency.map(|a| a.id),
-        input.expires_at.map(|e| e.0),
-        who.user_id,
-    )
+    let created_by = actor(ctx)?.user_id;
+    let mut secret = String::new();
+    let account = audited(ctx, "service_account.create", None, async |txn| {
+        let (account, shown_once) = service_accounts::insert(
+            txn,
+            &input.name,
+            &input.scopes,
+            home.map(|u| u.id),
+            agency.map(|a| a.id),
+            input.expires_at.map(|e| e.0),
+            created_by,
+        )
+        .await?;
+        secret = shown_once;
+        Ok(account)
+    })
     .await?;
-    audit::record(
-        &txn,
-        &who,
-        "service_account.create",
-        "service_account",
-        account.id,
-        None,
-        Some(service_accounts::snapshot(&account)),
-    )
-    .await?;
-    txn.commit().await?;
     Ok(CreateServiceAccountPayload {
         service_account: ServiceAccount(Arc::new(account)),
         secret,
@@ -655,21 +687,13 @@ pub async fn revoke_service_account(
     access(ctx)?
         .authorize_admin(home.as_ref(), WriteKind::Close)
         .await?;
-    let who = actor(ctx)?;
-    let before = service_accounts::snapshot(&account);
-    let txn = db::begin_write(database(ctx)?).await?;
-    let account = service_accounts::revoke_account(&txn, account).await?;
-    audit::record(
-        &txn,
-        &who,
+    let account = audited(
+        ctx,
         "service_account.revoke",
-        "service_account",
-        account.id,
-        Some(before),
-        Some(service_accounts::snapshot(&account)),
+        Some(&account.clone()),
+        async |txn| service_accounts::revoke_account(txn, account).await,
     )
     .await?;
-    txn.commit().await?;
     forget(ctx, PrincipalKind::Service, account.id);
     Ok(ServiceAccountPayload {
         service_account: ServiceAccount(Arc::new(account)),
@@ -686,32 +710,22 @@ pub async fn create_agency(ctx: &Context<'_>, input: CreateAgencyInput) -> Resul
         Some(id) => Some(usable_agency(ctx, "parentAgencyId", id).await?.id),
         None => None,
     };
-    let who = actor(ctx)?;
-    let txn = db::begin_write(database(ctx)?).await?;
-    let agency = agencies::create(
-        &txn,
-        agencies::NewAgency {
-            key: input.key,
-            name: input.name,
-            short_name: input.short_name,
-            kind: input.kind,
-            unit_id: unit.id,
-            parent_id: parent,
-            valid_from: input.valid_from.map(|d| d.0),
-        },
-    )
+    let agency = audited(ctx, "agency.create", None, async |txn| {
+        agencies::create(
+            txn,
+            agencies::NewAgency {
+                key: input.key,
+                name: input.name,
+                short_name: input.short_name,
+                kind: input.kind,
+                unit_id: unit.id,
+                parent_id: parent,
+                valid_from: input.valid_from.map(|d| d.0),
+            },
+        )
+        .await
+    })
     .await?;
-    audit::record(
-        &txn,
-        &who,
-        "agency.create",
-        "agency",
-        agency.id,
-        None,
-        Some(agencies::snapshot(&agency)),
-    )
-    .await?;
-    txn.commit().await?;
     Ok(AgencyPayload {
         agency: Agency(Arc::new(agency)),
     })
@@ -741,21 +755,10 @@ pub async fn update_agency(ctx: &Context<'_>, input: UpdateAgencyInput) -> Resul
         valid_to: input.valid_to.map(|d| d.0),
         successor_id: successor,
     };
-    let who = actor(ctx)?;
-    let before = agencies::snapshot(&current);
-    let txn = db::begin_write(database(ctx)?).await?;
-    let agency = agencies::update(&txn, current, &change).await?;
-    audit::record(
-        &txn,
-        &who,
-        "agency.update",
-        "agency",
-        agency.id,
-        Some(before),
-        Some(agencies::snapshot(&agency)),
-    )
+    let agency = audited(ctx, "agency.update", Some(&current.clone()), async |txn| {
+        agencies::update(txn, current, &change).await
+    })
     .await?;
-    txn.commit().await?;
     Ok(AgencyPayload {
         agency: Agency(Arc::new(agency)),
     })

@@ -2,9 +2,8 @@
 
 use super::plans::Agency;
 use super::scalars::node_id;
-use super::units::{AdminUnit, UnitNode, loaders};
+use super::units::AdminUnit;
 use crate::auth::{Principal, PrincipalKind};
-use crate::clock;
 use crate::policy::Capability;
 use async_graphql::{Context, Enum, ID, Object, Result};
 use entity::enums as E;
@@ -101,21 +100,11 @@ impl Viewer {
     }
     /// Home unit; null for a national principal.
     async fn home_unit(&self, ctx: &Context<'_>) -> Result<Option<AdminUnit>> {
-        match self.principal.home_unit_id {
-            Some(id) => Ok(loaders(ctx)?
-                .unit
-                .load_one(id)
-                .await?
-                .map(|u| AdminUnit::from_node(UnitNode::new(u, clock::today())))),
-            None => Ok(None),
-        }
+        super::accounts::home_unit(ctx, self.principal.home_unit_id).await
     }
     /// Agency.
     async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
-        match self.principal.agency_id {
-            Some(id) => Ok(loaders(ctx)?.agency.load_one(id).await?.map(Agency)),
-            None => Ok(None),
-        }
+        super::accounts::agency_of(ctx, self.principal.agency_id).await
     }
     /// Scopes of a service account (`values:read`, …); empty for users.
     async fn scopes(&self) -> &[String] {
