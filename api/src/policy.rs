@@ -251,6 +251,14 @@ impl Access {
         Ok(Self::is_admin(p) && self.in_scope(home).await?)
     }
 
+    /// Whether this caller may look an account up at all: an admin, or the account itself.
+    /// Asked before the lookup, so that nobody else learns which ids exist.
+    pub fn may_look_up_account(&self, kind: PrincipalKind, id: i64) -> bool {
+        self.principal
+            .as_ref()
+            .is_some_and(|p| Self::is_admin(p) || (p.kind == kind && p.id == id))
+    }
+
     /// The accounts (users or service accounts, by their home-unit column) this caller may
     /// list, as one SQL condition; `FORBIDDEN` for anyone but an admin.
     pub fn account_condition(&self, home_column: impl ColumnTrait) -> AppResult<Option<Condition>> {

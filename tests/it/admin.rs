@@ -157,6 +157,19 @@ async fn an_admin_creates_changes_and_deactivates_users_in_his_scope() {
         .gql(Some(&manager), "{ users { totalCount } }", json!({}))
         .await;
     assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    // Nor does he learn which user ids exist; an admin gets null for a missing one.
+    let missing = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("User:999999")
+    };
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    let (_, body) = app.gql(Some(&manager), node, json!({"id": missing})).await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    let (_, body) = app.gql(Some(&admin), node, json!({"id": missing})).await;
+    assert!(
+        body["data"]["node"].is_null() && body.get("errors").is_none(),
+        "{body}"
+    );
 
     // Deactivation: no login, and the audit trail has every step with its request id.
     let (_, body) = app

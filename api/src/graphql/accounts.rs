@@ -313,6 +313,9 @@ pub async fn list_service_accounts(
 
 /// A user by id, or the refusal (the caller himself, or an admin whose scope holds the user).
 pub async fn user_node(ctx: &Context<'_>, id: i64) -> Result<Option<User>> {
+    if !access(ctx)?.may_look_up_account(PrincipalKind::User, id) {
+        return Err(access(ctx)?.denied("this user").into());
+    }
     let Some(u) = app_user::Entity::find_by_id(id).one(database(ctx)?).await? else {
         return Ok(None);
     };
@@ -328,6 +331,9 @@ pub async fn user_node(ctx: &Context<'_>, id: i64) -> Result<Option<User>> {
 
 /// A service account by id, or the refusal.
 pub async fn service_account_node(ctx: &Context<'_>, id: i64) -> Result<Option<ServiceAccount>> {
+    if !access(ctx)?.may_look_up_account(PrincipalKind::Service, id) {
+        return Err(access(ctx)?.denied("this service account").into());
+    }
     let Some(s) = service_account::Entity::find_by_id(id)
         .one(database(ctx)?)
         .await?
