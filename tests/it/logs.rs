@@ -75,6 +75,40 @@ async fn secrets_never_reach_the_logs() {
     )
     .await
     .unwrap();
+    // An admin creates a user (with an initial password) and a service account (whose secret
+    // comes back once): neither reaches the logs.
+    let admin_login = json!({"query": "mutation { login(input: {username: \"admin\", password: \"demo-password\"}) { accessToken } }"});
+    let admin: Value = post(None, admin_login).await.unwrap().json().await.unwrap();
+    let admin = admin["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let created: Value = post(
+        Some(admin.clone()),
+        json!({"query": "mutation($p: String!) { createUser(input: {username: \"log.user\", password: $p, role: VIEWER}) { user { id } } }", "variables": {"p": "initial-pass-5521"}}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        created["data"]["createUser"]["user"]["id"].is_string(),
+        "{created}"
+    );
+    let account: Value = post(
+        Some(admin.clone()),
+        json!({"query": "mutation { createServiceAccount(input: {name: \"log-sync\", scopes: [\"values:read\"]}) { secret } }"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let service_secret = account["data"]["createServiceAccount"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // A bad database password on another command is not echoed either.
     let other = Command::new(env!("CARGO_BIN_EXE_platform"))
         .args(["migrate", "status"])
@@ -111,6 +145,9 @@ async fn secrets_never_reach_the_logs() {
         ("the access token", access.as_str()),
         ("the refresh token", refresh.as_str()),
         ("the database password", db_password),
+        ("a new user's initial password", "initial-pass-5521"),
+        ("a service account's secret", service_secret.as_str()),
+        ("an admin's access token", admin.as_str()),
     ] {
         assert!(!logs.contains(needle), "{what} appears in the logs");
     }
