@@ -95,15 +95,14 @@ impl Trail for agency::Model {
 }
 
 /// Runs one administrative write in a transaction of its own, with its audit event (who, the
-/// request id, the row before and after) in the same transaction.
+/// request id, a snapshot of the row before and after) in the same transaction.
 async fn audited<T: Trail>(
     ctx: &Context<'_>,
     action: &str,
-    before: Option<&T>,
+    before: Option<serde_json::Value>,
     write: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
 ) -> Result<T> {
     let who = actor(ctx)?;
-    let before = before.map(Trail::snapshot);
     let txn = db::begin_write(database(ctx)?).await?;
     let after = write(&txn).await?;
     audit::record(
@@ -616,7 +615,7 @@ pub async fn update_user(ctx: &Context<'_>, input: UpdateUserInput) -> Result<Us
         home_unit_id,
         agency_id,
     };
-    let user = audited(ctx, "user.update", Some(&user.clone()), async |txn| {
+    let user = audited(ctx, "user.update", Some(user.snapshot()), async |txn| {
         users::update(txn, user, &change).await
     })
     .await?;
@@ -629,7 +628,7 @@ pub async fn update_user(ctx: &Context<'_>, input: UpdateUserInput) -> Result<Us
 /// `deactivateUser`.
 pub async fn deactivate_user(ctx: &Context<'_>, input: DeactivateUserInput) -> Result<UserPayload> {
     let user = administered_user(ctx, &input.id, WriteKind::Close).await?;
-    let user = audited(ctx, "user.deactivate", Some(&user.clone()), async |txn| {
+    let user = audited(ctx, "user.deactivate", Some(user.snapshot()), async |txn| {
         users::deactivate(txn, user).await
     })
     .await?;
@@ -696,7 +695,7 @@ pub async fn revoke_service_account(
     let account = audited(
         ctx,
         "service_account.revoke",
-        Some(&account.clone()),
+        Some(account.snapshot()),
         async |txn| service_accounts::revoke_account(txn, account).await,
     )
     .await?;
@@ -761,9 +760,12 @@ pub async fn update_agency(ctx: &Context<'_>, input: UpdateAgencyInput) -> Resul
         valid_to: input.valid_to.map(|d| d.0),
         successor_id: successor,
     };
-    let agency = audited(ctx, "agency.update", Some(&current.clone()), async |txn| {
-        agencies::update(txn, current, &change).await
-    })
+    let agency = audited(
+        ctx,
+        "agency.update",
+        Some(current.snapshot()),
+        async |txn| agencies::update(txn, current, &change).await,
+    )
     .await?;
     Ok(AgencyPayload {
         agency: Agency(Arc::new(agency)),
