@@ -96,6 +96,7 @@ impl Application {
             profile: config.profile,
             tokens: tokens.clone(),
             subjects,
+            limits: config.limits.clone(),
         });
         let listener = TcpListener::bind(config.bind_addr)
             .await

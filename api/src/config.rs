@@ -31,6 +31,14 @@ pub const SETTINGS: &[&str] = &[
     "JWT_ISSUER",
     "JWT_AUDIENCE",
     "JWT_TTL",
+    "MAX_DEPTH",
+    "MAX_COMPLEXITY",
+    "MAX_ALIASES",
+    "MAX_SELECTIONS",
+    "MAX_BODY_BYTES",
+    "MAX_RESPONSE_BYTES",
+    "EXECUTION_TIMEOUT",
+    "INTROSPECTION",
 ];
 
 /// Token settings (see the auth module). `Debug` never shows the secret.
@@ -164,6 +172,46 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// Bounds on what one GraphQL request may ask for; each refusal has its own error code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Deepest selection nesting (`MAX_DEPTH`, default 15).
+    pub max_depth: usize,
+    /// Largest query complexity, one per field (`MAX_COMPLEXITY`, default 5000).
+    pub max_complexity: usize,
+    /// Most aliased fields, counted with fragments expanded (`MAX_ALIASES`, default 30).
+    pub max_aliases: usize,
+    /// Most field selections with fragments expanded (`MAX_SELECTIONS`, default 2000): checked
+    /// on the parsed document before validation, so that fragments that fan out cannot make
+    /// validation itself exponential.
+    pub max_selections: usize,
+    /// Largest request body on `/graphql` (`MAX_BODY_BYTES`, default 4 MiB); larger is 413.
+    pub max_body_bytes: usize,
+    /// Largest response body (`MAX_RESPONSE_BYTES`, default 16 MiB).
+    pub max_response_bytes: usize,
+    /// Longest a request may take, parsing and validation included (`EXECUTION_TIMEOUT`,
+    /// default 30 s).
+    pub execution_timeout_seconds: u64,
+    /// Whether introspection (and field suggestions in errors) is served (`INTROSPECTION`;
+    /// default on in `dev`, off in `prod`).
+    pub introspection: bool,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 15,
+            max_complexity: 5_000,
+            max_aliases: 30,
+            max_selections: 2_000,
+            max_body_bytes: 4 * 1024 * 1024,
+            max_response_bytes: 16 * 1024 * 1024,
+            execution_timeout_seconds: 30,
+            introspection: true,
+        }
+    }
+}
+
 /// The validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -183,6 +231,8 @@ pub struct Config {
     pub auto_migrate: bool,
     /// Token keys and claims.
     pub jwt: JwtSettings,
+    /// Bounds on GraphQL requests.
+    pub limits: RequestLimits,
 }
 
 /// A configuration error: one line naming the setting.
@@ -243,6 +293,22 @@ struct Raw {
     jwt_audience: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     jwt_ttl: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    max_depth: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    max_complexity: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    max_aliases: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    max_selections: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    max_body_bytes: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    max_response_bytes: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    execution_timeout: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    introspection: Option<String>,
 }
 
 /// A duration setting: whole seconds, or a number with `s`, `m` or `h`.
@@ -260,6 +326,39 @@ fn seconds(setting: &'static str, value: &str) -> Result<u64, ConfigError> {
             setting,
             "expected a duration such as 900, 15m or 1h (at most 24h)",
         )),
+    }
+}
+
+/// A whole-number setting within `range`, or `default` when unset.
+fn whole(
+    setting: &'static str,
+    value: Option<&str>,
+    range: std::ops::RangeInclusive<usize>,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(err(
+                setting,
+                format!(
+                    "expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        },
+    }
+}
+
+/// A boolean setting, or `default` when unset.
+fn boolean(setting: &'static str, value: Option<&str>, default: bool) -> Result<bool, ConfigError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(_) => Err(err(setting, "expected true or false")),
     }
 }
 
@@ -362,11 +461,53 @@ impl Config {
                 }
             },
         };
-        let auto_migrate = match raw.auto_migrate.as_deref().map(str::trim) {
-            None | Some("") => database_url.is_sqlite(),
-            Some("true" | "1" | "yes") => true,
-            Some("false" | "0" | "no") => false,
-            Some(_) => return Err(err("AUTO_MIGRATE", "expected true or false")),
+        let auto_migrate = boolean(
+            "AUTO_MIGRATE",
+            raw.auto_migrate.as_deref(),
+            database_url.is_sqlite(),
+        )?;
+        let d = RequestLimits::default();
+        let limits = RequestLimits {
+            max_depth: whole("MAX_DEPTH", raw.max_depth.as_deref(), 2..=64, d.max_depth)?,
+            max_complexity: whole(
+                "MAX_COMPLEXITY",
+                raw.max_complexity.as_deref(),
+                10..=1_000_000,
+                d.max_complexity,
+            )?,
+            max_aliases: whole(
+                "MAX_ALIASES",
+                raw.max_aliases.as_deref(),
+                0..=10_000,
+                d.max_aliases,
+            )?,
+            max_selections: whole(
+                "MAX_SELECTIONS",
+                raw.max_selections.as_deref(),
+                10..=1_000_000,
+                d.max_selections,
+            )?,
+            max_body_bytes: whole(
+                "MAX_BODY_BYTES",
+                raw.max_body_bytes.as_deref(),
+                1024..=256 * 1024 * 1024,
+                d.max_body_bytes,
+            )?,
+            max_response_bytes: whole(
+                "MAX_RESPONSE_BYTES",
+                raw.max_response_bytes.as_deref(),
+                1024..=1024 * 1024 * 1024,
+                d.max_response_bytes,
+            )?,
+            execution_timeout_seconds: match raw.execution_timeout.as_deref() {
+                Some(v) if !v.trim().is_empty() => seconds("EXECUTION_TIMEOUT", v)?,
+                _ => d.execution_timeout_seconds,
+            },
+            introspection: boolean(
+                "INTROSPECTION",
+                raw.introspection.as_deref(),
+                profile == Profile::Dev,
+            )?,
         };
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let jwt = JwtSettings {
@@ -390,6 +531,7 @@ impl Config {
             max_page_size,
             auto_migrate,
             jwt,
+            limits,
         })
     }
 
@@ -435,6 +577,25 @@ mod tests {
         let e = Config::from_raw(raw_with(|r| r.log_format = Some("xml".into()))).unwrap_err();
         assert_eq!(e.setting, "LOG_FORMAT");
         assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn limits_default_and_prod_turns_introspection_off() {
+        let c = Config::from_raw(Raw::default()).unwrap();
+        assert_eq!(c.limits, RequestLimits::default());
+        assert!(c.limits.introspection);
+        let c = Config::from_raw(raw_with(|r| r.app_profile = Some("prod".into()))).unwrap();
+        assert!(!c.limits.introspection);
+        let c = Config::from_raw(raw_with(|r| {
+            r.app_profile = Some("prod".into());
+            r.introspection = Some("true".into());
+        }))
+        .unwrap();
+        assert!(c.limits.introspection);
+        let e = Config::from_raw(raw_with(|r| r.max_aliases = Some("many".into()))).unwrap_err();
+        assert_eq!(e.setting, "MAX_ALIASES");
+        let e = Config::from_raw(raw_with(|r| r.execution_timeout = Some("0".into()))).unwrap_err();
+        assert_eq!(e.setting, "EXECUTION_TIMEOUT");
     }
 
     #[test]

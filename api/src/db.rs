@@ -11,6 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// Longest a single PostgreSQL statement may run before the server cancels it.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Statements above this duration are logged (their SQL, never their values).
 const SLOW_STATEMENT: Duration = Duration::from_millis(250);
 
@@ -68,7 +71,16 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
                     .foreign_keys(true)
             });
     } else {
-        opts.max_connections(16);
+        // No statement may hold a connection past this (the request itself stops at
+        // EXECUTION_TIMEOUT, 30 s by default). Sent as a startup option: behind PgBouncer in
+        // transaction mode, add `options` to its `ignore_startup_parameters` and set the
+        // timeout on the role instead (README, deployment).
+        opts.max_connections(16).map_sqlx_postgres_opts(|o| {
+            o.options([(
+                "statement_timeout",
+                format!("{}ms", STATEMENT_TIMEOUT.as_millis()),
+            )])
+        });
     }
     Database::connect(opts).await
 }

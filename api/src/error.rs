@@ -27,8 +27,13 @@ pub mod code {
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     /// The document does not parse.
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-    /// The document does not validate against the schema, or its variables do not coerce.
+    /// The document does not validate against the schema, or its variables do not coerce,
+    /// or it is over a limit (`extensions.limit` names the setting).
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The request ran past `EXECUTION_TIMEOUT` and was stopped.
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// The response would be larger than `MAX_RESPONSE_BYTES`.
+    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 }
 
 /// The internal cause of an error, kept for the log.

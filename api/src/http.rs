@@ -12,11 +12,11 @@
 //!   response, recorded in the log span and in `extensions.requestId` of every error.
 
 use crate::auth::{Principal, SubjectStates, TokenService};
-use crate::config::Profile;
+use crate::config::{Profile, RequestLimits};
 use crate::error::{InternalCause, code};
 use crate::graphql::AppSchema;
 use crate::graphql::loaders::Loaders;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{ServerError, Variables};
 use axum::Router;
 use axum::body::Bytes;
@@ -28,6 +28,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get};
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::cors::{Any, CorsLayer};
@@ -40,8 +41,6 @@ pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 pub const APPLICATION_JSON: &str = "application/json";
 /// The request id header.
 pub const REQUEST_ID: &str = "x-request-id";
-/// Largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -56,6 +55,8 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     /// Token subjects' state.
     pub subjects: Arc<SubjectStates>,
+    /// Bounds on requests.
+    pub limits: RequestLimits,
 }
 
 /// The id of the current request.
@@ -64,6 +65,9 @@ pub struct RequestId(pub String);
 
 /// The router with its middleware.
 pub fn router(state: AppState) -> Router {
+    let body_limit = state.limits.max_body_bytes;
+    // A last resort behind the execution timeout, which answers with a GraphQL error first.
+    let hard_timeout = Duration::from_secs(state.limits.execution_timeout_seconds + 10);
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
@@ -81,10 +85,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         // The body extractor enforces this limit; the handler turns a refusal into a GraphQL
         // error body with the request id.
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(60),
+            hard_timeout,
         ))
         .layer(cors)
         .layer(middleware::from_fn(request_id))
@@ -132,11 +136,16 @@ async fn jwks(State(state): State<AppState>) -> Response {
 }
 
 /// The principal of a request: none without `Authorization`; an error for a credential that
-/// is malformed, invalid, expired or revoked.
+/// is malformed, invalid, expired or revoked, and for more than one `Authorization` header
+/// (which one a proxy or a framework would pick is not something to leave to chance).
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ()> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    if values.next().is_some() {
+        return Err(());
+    }
     let value = value.to_str().map_err(|_| ())?;
     let (scheme, token) = value.split_once(' ').ok_or(())?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -250,7 +259,11 @@ fn error_body(message: &str, error_code: &str, request_id: &str) -> Value {
 }
 
 fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
-    let mut res = (status, body.to_string()).into_response();
+    respond_text(status, media, body.to_string())
+}
+
+fn respond_text(status: StatusCode, media: MediaType, body: String) -> Response {
+    let mut res = (status, body).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("{}; charset=utf-8", media.as_str())) {
         res.headers_mut().insert(header::CONTENT_TYPE, v);
     }
@@ -398,7 +411,10 @@ async fn graphql(
                 Err(rejection) => {
                     let status = rejection.status();
                     let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                        format!("the body is larger than {MAX_BODY_BYTES} bytes")
+                        format!(
+                            "the body is larger than {} bytes",
+                            state.limits.max_body_bytes
+                        )
                     } else {
                         "the body could not be read".to_string()
                     };
@@ -447,18 +463,43 @@ async fn graphql(
         request = request.variables(Variables::from_json(Value::Object(vars)));
     }
 
-    // Parse first: a document that does not parse never executes, and a GET must not run a
-    // mutation.
-    let operation_name = request.operation_name.clone();
-    let operation_type = match request.parsed_query() {
-        Ok(doc) => match &doc.operations {
-            DocumentOperations::Single(op) => Some(op.node.ty),
-            DocumentOperations::Multiple(ops) => operation_name
-                .as_deref()
-                .and_then(|n| ops.get(n))
-                .map(|op| op.node.ty),
-        },
+    // Parse and measure first, off the async workers (a large document is CPU work): a
+    // document that does not parse, or that expands past the limits, never reaches the
+    // validator; a GET must not run a mutation.
+    let limits = state.limits.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let checked = check_document(&mut request, &limits);
+        (request, checked)
+    })
+    .await;
+    let (request, checked) = match checked {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(cause = %e, "parsing a document");
+            return respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                &error_body("internal server error", code::INTERNAL_SERVER_ERROR, &rid),
+            );
+        }
+    };
+    let arguments = match checked {
+        Ok((has_mutation, arguments)) => {
+            if method == Method::GET && has_mutation {
+                let mut res = refuse(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    media,
+                    "mutations are sent with POST",
+                    &rid,
+                );
+                res.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                return res;
+            }
+            arguments
+        }
         Err(mut e) => {
+            // Limit refusals carry their code already; the rest are parse errors.
             set_code(&mut e, code::GRAPHQL_PARSE_FAILED, &rid);
             let status = match media {
                 MediaType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
@@ -467,19 +508,23 @@ async fn graphql(
             return respond(status, media, &json!({"errors": [e]}));
         }
     };
-    if method == Method::GET && operation_type == Some(OperationType::Mutation) {
-        let mut res = refuse(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            "mutations are sent with POST",
-            &rid,
-        );
-        res.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return res;
-    }
 
-    let response = state.schema.execute(request).await;
+    let timeout = Duration::from_secs(state.limits.execution_timeout_seconds);
+    let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await else {
+        tracing::warn!(timeout_s = timeout.as_secs(), "request timed out");
+        return respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            media,
+            &error_body(
+                &format!(
+                    "the request took longer than {} s and was stopped",
+                    timeout.as_secs()
+                ),
+                code::TIMEOUT,
+                &rid,
+            ),
+        );
+    };
     // Errors raised before execution (validation, variable coercion, operation selection)
     // have no path, and no data was produced.
     let request_error = !response.errors.is_empty()
@@ -490,7 +535,7 @@ async fn graphql(
         if request_error {
             set_code(e, code::GRAPHQL_VALIDATION_FAILED, &rid);
         } else {
-            finish_execution_error(e, &rid);
+            finish_execution_error(e, &rid, &arguments);
         }
     }
     let mut body = Map::new();
@@ -516,7 +561,80 @@ async fn graphql(
         (true, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
-    respond(status, media, &Value::Object(body))
+    let text = Value::Object(body).to_string();
+    if text.len() > state.limits.max_response_bytes {
+        tracing::warn!(bytes = text.len(), "response too large");
+        return respond(
+            StatusCode::OK,
+            media,
+            &error_body(
+                &format!(
+                    "the response would be larger than {} bytes: ask for fewer fields or smaller pages",
+                    state.limits.max_response_bytes
+                ),
+                code::RESPONSE_TOO_LARGE,
+                &rid,
+            ),
+        );
+    }
+    respond_text(status, media, text)
+}
+
+/// Parses the document and checks its expanded shape against the limits. `Ok`: whether any
+/// operation of the document is a mutation (or subscription), whichever one would be chosen,
+/// and where its arguments stand.
+fn check_document(
+    request: &mut async_graphql::Request,
+    limits: &RequestLimits,
+) -> Result<(bool, HashMap<async_graphql::Pos, String>), ServerError> {
+    let doc = request.parsed_query()?;
+    let shape = crate::graphql::document::Shape::of(doc);
+    let refuse = |message: String, limit: &str| {
+        let mut e = ServerError::new(message, None);
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        ext.set("code", code::GRAPHQL_VALIDATION_FAILED);
+        ext.set("limit", limit);
+        Err(e)
+    };
+    if shape.too_deep() {
+        return refuse(
+            format!(
+                "selections and fragments nest deeper than {}",
+                crate::graphql::document::MAX_NESTING
+            ),
+            "MAX_DEPTH",
+        );
+    }
+    if shape.selections > limits.max_selections as u64 {
+        return refuse(
+            format!(
+                "the document selects more than {} fields once its fragments are expanded",
+                limits.max_selections
+            ),
+            "MAX_SELECTIONS",
+        );
+    }
+    if shape.aliases > limits.max_aliases as u64 {
+        return refuse(
+            format!(
+                "the document uses more than {} aliases once its fragments are expanded",
+                limits.max_aliases
+            ),
+            "MAX_ALIASES",
+        );
+    }
+    let facts = crate::graphql::document::Facts::of(doc);
+    if facts.introspection && !limits.introspection {
+        return refuse(
+            "introspection is disabled on this server".into(),
+            "INTROSPECTION",
+        );
+    }
+    let has_mutation = doc
+        .operations
+        .iter()
+        .any(|(_, op)| op.node.ty != OperationType::Query);
+    Ok((has_mutation, facts.arguments))
 }
 
 /// Sets `code` unless the error has one, and always `requestId`.
@@ -528,13 +646,44 @@ fn set_code(e: &mut ServerError, error_code: &str, rid: &str) {
     ext.set("requestId", rid);
 }
 
-/// An execution error: causes of internal errors go to the log (with the request id, from the
-/// span); errors the schema did not classify are internal too, and their text is replaced.
-fn finish_execution_error(e: &mut ServerError, rid: &str) {
+/// Whether an unclassified execution error is async-graphql's refusal of an input value (an
+/// `Int` past 32 bits, a value of the wrong type in a variable): its messages begin so.
+fn is_input_value_error(message: &str) -> bool {
+    message.starts_with("Failed to parse \"")
+        || message.starts_with("Expected input type \"")
+        || message.starts_with("Invalid value for argument")
+}
+
+/// An execution error: input values the executor could not parse are `BAD_USER_INPUT` naming
+/// their argument (found by the value's position); causes of internal errors go to the log
+/// (with the request id, from the span); errors the schema did not classify are internal too,
+/// and their text is replaced.
+fn finish_execution_error(
+    e: &mut ServerError,
+    rid: &str,
+    arguments: &HashMap<async_graphql::Pos, String>,
+) {
     let classified = e
         .extensions
         .as_ref()
         .is_some_and(|x| x.get("code").is_some());
+    if !classified && is_input_value_error(&e.message) {
+        let field = e
+            .locations
+            .first()
+            .and_then(|pos| arguments.get(pos))
+            .cloned();
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        ext.set("code", code::BAD_USER_INPUT);
+        if let Some(field) = field {
+            e.message = format!("argument `{field}`: {}", e.message);
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("field", field);
+        }
+        set_code(e, code::BAD_USER_INPUT, rid);
+        return;
+    }
     if let Some(cause) = e.source::<InternalCause>() {
         tracing::error!(cause = %cause, path = ?e.path, "internal error");
     } else if !classified {

@@ -58,6 +58,60 @@ pub fn contains(
     Expr::col(column).like(LikeExpr::new(like_anywhere(needle)).escape('\\'))
 }
 
+/// Longest search text accepted, in characters (after folding).
+pub const MAX_SEARCH_CHARS: usize = 200;
+/// Most words a search may hold.
+pub const MAX_SEARCH_WORDS: usize = 12;
+
+/// The folded words of a search, or a `BAD_USER_INPUT` naming `field` when the text is longer
+/// than [`MAX_SEARCH_CHARS`] or has more than [`MAX_SEARCH_WORDS`] words. Blank or absent: no
+/// words. Checked before any folding work on the whole input, so that no input size costs more
+/// than a length check.
+pub fn search_words(input: Option<&str>, field: &str) -> crate::error::AppResult<Vec<String>> {
+    let Some(input) = input else {
+        return Ok(Vec::new());
+    };
+    // A folded character is never longer than four bytes of input per character kept, so a
+    // raw input this long cannot fold to an acceptable one.
+    if input.len() > MAX_SEARCH_CHARS * 8 {
+        return Err(too_long_search(field));
+    }
+    let folded = fold(input);
+    if folded.chars().count() > MAX_SEARCH_CHARS {
+        return Err(too_long_search(field));
+    }
+    let words: Vec<String> = folded
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect();
+    if words.len() > MAX_SEARCH_WORDS {
+        return Err(crate::error::AppError::bad_input(
+            field,
+            format!("a search holds at most {MAX_SEARCH_WORDS} words"),
+        ));
+    }
+    Ok(words)
+}
+
+fn too_long_search(field: &str) -> crate::error::AppError {
+    crate::error::AppError::bad_input(
+        field,
+        format!("a search holds at most {MAX_SEARCH_CHARS} characters"),
+    )
+}
+
+/// Every word found in the folded key `column`: one flat `AND` of [`contains`] conditions, at
+/// most [`MAX_SEARCH_WORDS`] deep (see [`search_words`]).
+pub fn contains_all(
+    column: impl sea_orm::sea_query::IntoColumnRef + Copy,
+    words: &[String],
+) -> sea_orm::Condition {
+    words
+        .iter()
+        .fold(sea_orm::Condition::all(), |c, w| c.add(contains(column, w)))
+}
+
 /// The official type words that lead unit names ("Huyện Hóc Môn" → "Hóc Môn"), longest first.
 const TYPE_WORDS: &[&str] = &[
     "Thành phố Trung ương",

@@ -1,6 +1,7 @@
 //! The GraphQL schema: its own types over the services (entities never reach it).
 
 pub mod accounts;
+pub mod document;
 pub mod loaders;
 pub mod mutation;
 pub mod pagination;
@@ -34,7 +35,8 @@ pub fn build_schema(
     tokens: Arc<TokenService>,
     subjects: Arc<SubjectStates>,
 ) -> AppSchema {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+    let limits = &config.limits;
+    let mut builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
         .data(db)
         .data(tokens)
         .data(subjects)
@@ -44,10 +46,14 @@ pub fn build_schema(
         .data(std::sync::Arc::new(
             crate::services::unit_search::UnitSearchIndex::default(),
         ))
-        .limit_depth(16)
-        .limit_complexity(5_000)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)
-        .finish()
+        .limit_directives(8);
+    if !limits.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The schema without a database, for exporting the SDL.

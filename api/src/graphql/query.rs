@@ -448,7 +448,12 @@ impl QueryRoot {
         #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
         #[graphql(desc = "Items after this cursor.")] after: Option<String>,
     ) -> Result<AdminUnitConnection> {
-        if crate::text::fold(&query).chars().count() < 2 {
+        if crate::text::search_words(Some(&query), "query")?
+            .concat()
+            .chars()
+            .count()
+            < 2
+        {
             return Err(AppError::bad_input("query", "type at least two characters").into());
         }
         let root = match &within {

@@ -133,16 +133,8 @@ pub async fn find_plans<C: ConnectionTrait>(db: &C, q: &PlanQuery) -> AppResult<
     if let Some(issuer) = q.issuer_id {
         select = select.filter(plan::Column::IssuerAgencyId.eq(issuer));
     }
-    if let Some(search) = q
-        .search
-        .as_deref()
-        .map(text::fold)
-        .filter(|s| !s.is_empty())
-    {
-        for word in search.split(' ') {
-            select = select.filter(text::contains(plan::Column::SearchKey, word));
-        }
-    }
+    let words = text::search_words(q.search.as_deref(), "filter.search")?;
+    select = select.filter(text::contains_all(plan::Column::SearchKey, &words));
     let mut plans = select.order_by_asc(plan::Column::Id).all(db).await?;
     if let Some(y) = q.year {
         plans.retain(|p| covers_year(p, y));
@@ -209,11 +201,8 @@ pub async fn find_agencies<C: ConnectionTrait>(
                     .add(agency::Column::ValidTo.gte(day)),
             );
     }
-    if let Some(search) = search.map(text::fold).filter(|s| !s.is_empty()) {
-        for word in search.split(' ') {
-            select = select.filter(text::contains(agency::Column::SearchKey, word));
-        }
-    }
+    let words = text::search_words(search, "search")?;
+    select = select.filter(text::contains_all(agency::Column::SearchKey, &words));
     let mut rows = select.all(db).await?;
     rows.sort_by_cached_key(|a| (text::sort_key(&a.name), a.id));
     Ok(rows)
@@ -229,11 +218,8 @@ pub async fn find_indicators<C: ConnectionTrait>(
     if let Some(c) = category {
         select = select.filter(indicator::Column::Category.eq(c));
     }
-    if let Some(search) = search.map(text::fold).filter(|s| !s.is_empty()) {
-        for word in search.split(' ') {
-            select = select.filter(text::contains(indicator::Column::SearchKey, word));
-        }
-    }
+    let words = text::search_words(search, "filter.search")?;
+    select = select.filter(text::contains_all(indicator::Column::SearchKey, &words));
     // Sorted here, bytewise like the cursors, whatever the column's collation.
     let mut rows = select.all(db).await?;
     rows.sort_by(|a, b| (&a.code, a.id).cmp(&(&b.code, b.id)));
