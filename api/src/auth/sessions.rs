@@ -173,6 +173,11 @@ pub async fn login(
     password: &str,
     address: Option<&str>,
 ) -> AppResult<Session> {
+    // The stored form of the name, so that `ADMIN` finds (and locks out) `admin`; a name that
+    // cannot be one finds nobody and fails like a wrong password.
+    let username = crate::services::users::normalize_username(username)
+        .unwrap_or_else(|_| username.trim().to_lowercase());
+    let username = username.as_str();
     let keys = throttle_keys(username, address);
     let txn = db::begin_write(db).await?;
     if locked(&txn, &keys).await? {
@@ -180,7 +185,7 @@ pub async fn login(
         return Err(AppError::Unauthenticated(BAD_LOGIN.into()));
     }
     let user = app_user::Entity::find()
-        .filter(app_user::Column::Username.eq(username.trim()))
+        .filter(app_user::Column::Username.eq(username))
         .one(&txn)
         .await?;
     let hash = user

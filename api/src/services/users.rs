@@ -71,8 +71,44 @@ pub async fn create<C: ConnectionTrait>(db: &C, u: NewUser<'_>) -> AppResult<app
     .await
 }
 
-/// Inserts a user whose home unit and agency the caller has checked; the username must be
-/// free and the password long enough.
+/// Longest username, in characters.
+pub const MAX_USERNAME: usize = 64;
+
+/// The stored form of a username: NFC, trimmed and lower-cased, so that `ADMIN` and `admin`
+/// are one name. Only lower-case ASCII letters, digits and `.`, `_`, `-`, `@` are allowed,
+/// 1 to 64 of them, starting with a letter or digit: no lookalike letters of other scripts,
+/// no invisible or control characters, no bidirectional overrides. Login applies the same
+/// form, so a user may type his name in any case.
+pub fn normalize_username(input: &str) -> AppResult<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = input.trim().nfc().collect::<String>().to_lowercase();
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c);
+    if name.is_empty() || name.chars().count() > MAX_USERNAME {
+        return Err(AppError::bad_input(
+            "username",
+            format!("1 to {MAX_USERNAME} characters"),
+        ));
+    }
+    if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
+        return Err(AppError::bad_input(
+            "username",
+            format!(
+                "{} is not allowed: use letters a-z, digits and . _ - @",
+                bad.escape_unicode()
+            ),
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(AppError::bad_input(
+            "username",
+            "begin with a letter or a digit",
+        ));
+    }
+    Ok(name)
+}
+
+/// Inserts a user whose home unit and agency the caller has checked; the username (in its
+/// [`normalize_username`] form) must be free and the password long enough.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     username: &str,
@@ -82,13 +118,7 @@ pub async fn insert<C: ConnectionTrait>(
     agency_id: Option<i64>,
     password: &str,
 ) -> AppResult<app_user::Model> {
-    let username = username.trim();
-    if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
-        return Err(AppError::bad_input(
-            "username",
-            "1 to 64 characters, no spaces",
-        ));
-    }
+    let username = normalize_username(username)?;
     if password.chars().count() < MIN_PASSWORD {
         return Err(AppError::bad_input(
             "password",
@@ -96,7 +126,7 @@ pub async fn insert<C: ConnectionTrait>(
         ));
     }
     if app_user::Entity::find()
-        .filter(app_user::Column::Username.eq(username))
+        .filter(app_user::Column::Username.eq(&username))
         .one(db)
         .await?
         .is_some()
@@ -107,7 +137,7 @@ pub async fn insert<C: ConnectionTrait>(
     }
     let now = Utc::now();
     Ok(app_user::ActiveModel {
-        username: Set(username.to_string()),
+        username: Set(username),
         display_name: Set(display_name.map(text::clean)),
         password_hash: Set(hash_password(password)?),
         role: Set(role),
@@ -320,7 +350,14 @@ pub async fn import_csv<C: ConnectionTrait>(
                 continue;
             }
         };
-        if !seen.insert(row.username.clone()) {
+        let username = match normalize_username(&row.username) {
+            Ok(u) => u,
+            Err(e) => {
+                errors.push(err("username", e.message()));
+                continue;
+            }
+        };
+        if !seen.insert(username.clone()) {
             errors.push(err("username", format!("{} repeats", row.username)));
             continue;
         }
@@ -339,7 +376,7 @@ pub async fn import_csv<C: ConnectionTrait>(
     let mut report = ImportReport::default();
     for (line, row, role, home, agency) in rows {
         if app_user::Entity::find()
-            .filter(app_user::Column::Username.eq(row.username.trim()))
+            .filter(app_user::Column::Username.eq(normalize_username(&row.username)?))
             .one(db)
             .await?
             .is_some()
