@@ -612,3 +612,33 @@ status = "DONE"
     assert_eq!(s["own"]["total"], 64);
     assert_eq!(s["own"]["perUnit"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_agency_keeps_the_end_its_own_declaration_gives_whatever_loads_last() {
+    // The HCMC directive ends Sở KH&ĐT on 2025-02-28; the Hóc Môn plan, loaded after it, names
+    // the same department without dates and must not erase that end.
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(r#"{ agencies(unitCode: "79", search: "ke hoach va dau tu") { edges { node { key validTo } } } }"#)
+        .await;
+    let found = nodes(&d["agencies"]);
+    let khdt = found
+        .iter()
+        .find(|a| a["key"] == "79.so-khdt")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(khdt["validTo"], "2025-02-28");
+    // Loading the files again, in either order, changes nothing.
+    for (name, text) in api::seed::DEMO_PLANS.iter().rev() {
+        api::services::plan_import::import_plan_file(&app.db, text)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {}", e.detail()));
+    }
+    let d = app
+        .data(r#"{ agencies(unitCode: "79", search: "ke hoach va dau tu") { edges { node { key validTo } } } }"#)
+        .await;
+    assert!(
+        nodes(&d["agencies"])
+            .iter()
+            .any(|a| a["key"] == "79.so-khdt" && a["validTo"] == "2025-02-28")
+    );
+}

@@ -727,10 +727,15 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         m.short_name.set_if_not_equals(short_name);
         m.kind.set_if_not_equals(d.kind.clone());
         m.admin_unit_id.set_if_not_equals(unit);
-        m.valid_from
-            .set_if_not_equals(ctx.opt_date(&span, "valid_from", &d.valid_from)?);
-        m.valid_to
-            .set_if_not_equals(ctx.opt_date(&span, "valid_to", &d.valid_to)?);
+        // Validity comes from the declarations that state it: a file that names an agency
+        // without its dates (another plan citing the same department) leaves them as they are,
+        // so the order in which files load does not decide when an agency ended.
+        if let Some(from) = ctx.opt_date(&span, "valid_from", &d.valid_from)? {
+            m.valid_from.set_if_not_equals(Some(from));
+        }
+        if let Some(to) = ctx.opt_date(&span, "valid_to", &d.valid_to)? {
+            m.valid_to.set_if_not_equals(Some(to));
+        }
         match old {
             Some(_) if m.is_changed() => {
                 m.update(&txn).await?;
