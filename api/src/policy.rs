@@ -25,6 +25,45 @@ use tokio::sync::OnceCell;
 /// The service-account scope that reads plans, their targets, tasks and reports.
 pub const PLANS_READ: &str = "plans:read";
 
+/// The policy's answer to "which rows of `T` may this caller see", as one SQL condition.
+///
+/// Only this module makes one (its fields are private and it has no public constructor), so a
+/// query function that takes a `Visible<T>` cannot be called without asking the policy first.
+/// "Everything" is an answer the policy gives national principals, never a missing value.
+#[derive(Clone, Debug)]
+pub struct Visible<T> {
+    condition: Condition,
+    _of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Visible<T> {
+    fn only(condition: Condition) -> Self {
+        Self {
+            condition,
+            _of: std::marker::PhantomData,
+        }
+    }
+
+    fn everything() -> Self {
+        Self::only(Condition::all())
+    }
+
+    /// The condition to put in the query's `WHERE`.
+    pub fn condition(&self) -> Condition {
+        self.condition.clone()
+    }
+}
+
+/// The rows a `Visible<Plans>` is about: plans (and with them their targets, tasks, duties).
+#[derive(Clone, Copy, Debug)]
+pub enum Plans {}
+/// The rows a `Visible<Users>` is about: user accounts.
+#[derive(Clone, Copy, Debug)]
+pub enum Users {}
+/// The rows a `Visible<ServiceAccounts>` is about: service accounts.
+#[derive(Clone, Copy, Debug)]
+pub enum ServiceAccounts {}
+
 /// What a principal may do in general, for `me`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Capability {
@@ -188,8 +227,8 @@ impl Access {
         }
     }
 
-    /// The plans this caller may read, as one SQL condition (none: no restriction).
-    pub fn plan_condition(&self) -> Option<Condition> {
+    /// The plans this caller may read.
+    pub fn visible_plans(&self) -> Visible<Plans> {
         let public = Condition::any().add(
             Condition::all()
                 .add(plan::Column::Visibility.eq(Visibility::Public))
@@ -200,9 +239,9 @@ impl Access {
                 ])),
         );
         match self.plan_reach() {
-            Reach::National => None,
-            Reach::Public => Some(public),
-            Reach::Home(home) => Some(
+            Reach::National => Visible::everything(),
+            Reach::Public => Visible::only(public),
+            Reach::Home(home) => Visible::only(
                 public
                     .add(plan::Column::AdminUnitId.in_subquery(scope::units_in(home)))
                     .add(
@@ -261,15 +300,28 @@ impl Access {
 
     /// The accounts (users or service accounts, by their home-unit column) this caller may
     /// list, as one SQL condition; `FORBIDDEN` for anyone but an admin.
-    pub fn account_condition(&self, home_column: impl ColumnTrait) -> AppResult<Option<Condition>> {
+    fn account_condition(&self, home_column: impl ColumnTrait) -> AppResult<Condition> {
         let p = self.require()?;
         if !Self::is_admin(p) {
             return Err(AppError::Forbidden("only admins list accounts".into()));
         }
-        Ok(p.home_unit_id.map(|home| {
-            Condition::all()
-                .add(Expr::col(home_column.into_column_ref()).in_subquery(scope::units_in(home)))
-        }))
+        Ok(match p.home_unit_id {
+            Some(home) => Condition::all()
+                .add(Expr::col(home_column.into_column_ref()).in_subquery(scope::units_in(home))),
+            None => Condition::all(),
+        })
+    }
+
+    /// The users this caller may list (admins only, in their scope).
+    pub fn visible_users(&self) -> AppResult<Visible<Users>> {
+        self.account_condition(entity::app_user::Column::HomeUnitId)
+            .map(Visible::only)
+    }
+
+    /// The service accounts this caller may list (admins only, in their scope).
+    pub fn visible_service_accounts(&self) -> AppResult<Visible<ServiceAccounts>> {
+        self.account_condition(entity::service_account::Column::HomeUnitId)
+            .map(Visible::only)
     }
 
     fn is_admin(p: &Principal) -> bool {

@@ -12,8 +12,6 @@ mod m20261122_000003_sessions;
 mod m20261122_000004_unit_scope;
 mod m20261129_000005_username_case;
 
-pub use m20261122_000004_unit_scope::UNIT_SCOPE_REBUILD;
-
 /// The ordered list of migrations.
 pub struct Migrator;
 

@@ -2,8 +2,8 @@
 //! every unit U, U itself, every unit below it, and every unit whose area passed into one of
 //! those through lineage (whole or in part), transitively. "Is X in Scope(U)" is then one
 //! primary-key probe, and "rows in Scope(U)" one indexed semi-join. The table is derived: unit
-//! imports rebuild it in their own transaction (`UNIT_SCOPE_REBUILD`). A new table only, so
-//! SQLite follows.
+//! imports rebuild it in their own transaction (`api::services::scope::rebuild`, which owns the
+//! rule as it evolves). A new table only, so SQLite follows.
 
 use sea_orm_migration::prelude::*;
 
@@ -23,10 +23,10 @@ enum AdminUnit {
     Id,
 }
 
-/// Rebuilds `unit_scope` from `admin_unit` (parents) and `admin_unit_lineage` (predecessors).
-/// `UNION` (not `UNION ALL`) removes duplicates and ends the recursion on any cycle. The same
-/// statements run on PostgreSQL and SQLite.
-pub const UNIT_SCOPE_REBUILD: [&str; 2] = [
+/// The closure as this migration first filled it, for databases that already held units:
+/// frozen with the migration (a dated migration must do tomorrow what it did today); the
+/// runtime rule lives in `api::services::scope`.
+const UNIT_SCOPE_FILL: [&str; 2] = [
     "DELETE FROM unit_scope",
     "WITH RECURSIVE down_tree(root, unit) AS ( \
          SELECT id, id FROM admin_unit \
@@ -86,7 +86,7 @@ impl MigrationTrait for Migration {
             .await?;
         // Databases that already hold units get their closure now.
         let db = manager.get_connection();
-        for sql in UNIT_SCOPE_REBUILD {
+        for sql in UNIT_SCOPE_FILL {
             db.execute_unprepared(sql).await?;
         }
         Ok(())

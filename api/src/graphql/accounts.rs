@@ -260,10 +260,7 @@ pub async fn list_users(
     args: PageArgs,
 ) -> Result<UserConnection> {
     let f = filter.unwrap_or_default();
-    let mut select = app_user::Entity::find();
-    if let Some(visible) = access(ctx)?.account_condition(app_user::Column::HomeUnitId)? {
-        select = select.filter(visible);
-    }
+    let mut select = app_user::Entity::find().filter(access(ctx)?.visible_users()?.condition());
     if let Some(role) = f.role {
         select = select.filter(app_user::Column::Role.eq(role_of(role)));
     }
@@ -294,10 +291,8 @@ pub async fn list_service_accounts(
     ctx: &Context<'_>,
     args: PageArgs,
 ) -> Result<ServiceAccountConnection> {
-    let mut select = service_account::Entity::find();
-    if let Some(visible) = access(ctx)?.account_condition(service_account::Column::HomeUnitId)? {
-        select = select.filter(visible);
-    }
+    let select = service_account::Entity::find()
+        .filter(access(ctx)?.visible_service_accounts()?.condition());
     let all: Vec<ServiceAccount> = select
         .order_by_asc(service_account::Column::Name)
         .order_by_asc(service_account::Column::Id)

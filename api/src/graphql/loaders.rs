@@ -188,12 +188,9 @@ macro_rules! visible_plans_loader {
             type Value = List<entity::plan::Model>;
             type Error = AppError;
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
-                let mut select = entity::plan::Entity::find()
-                    .filter(entity::plan::Column::$col.is_in(keys.iter().copied()));
-                if let Some(visible) = self.1.plan_condition() {
-                    select = select.filter(visible);
-                }
-                let rows = select
+                let rows = entity::plan::Entity::find()
+                    .filter(entity::plan::Column::$col.is_in(keys.iter().copied()))
+                    .filter(self.1.visible_plans().condition())
                     .order_by_asc(entity::plan::Column::Id)
                     .all(&self.0)
                     .await?;
@@ -217,12 +214,9 @@ impl Loader<i64> for PlanById {
     type Value = Arc<entity::plan::Model>;
     type Error = AppError;
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
-        let mut select = entity::plan::Entity::find()
-            .filter(entity::plan::Column::Id.is_in(keys.iter().copied()));
-        if let Some(visible) = self.1.plan_condition() {
-            select = select.filter(visible);
-        }
-        Ok(select
+        Ok(entity::plan::Entity::find()
+            .filter(entity::plan::Column::Id.is_in(keys.iter().copied()))
+            .filter(self.1.visible_plans().condition())
             .all(&self.0)
             .await?
             .into_iter()

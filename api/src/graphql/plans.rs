@@ -605,7 +605,9 @@ async fn plan_by_id(ctx: &Context<'_>, id: i64) -> Result<Plan> {
         .load_one(id)
         .await?
         .map(Plan)
-        .ok_or_else(|| AppError::internal(format!("plan {id} is missing")).into())
+        // The loader reads only what the policy lets this caller read: a plan it leaves out
+        // is refused like `plan(id)` would refuse it, not reported as an internal error.
+        .ok_or_else(|| access(ctx).map_or_else(|e| e, |a| a.denied("this plan").into()))
 }
 
 fn is_overdue(a: &entity::assignment::Model, today: NaiveDate) -> bool {

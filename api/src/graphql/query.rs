@@ -307,9 +307,8 @@ impl QueryRoot {
             status: f.status.map(Into::into),
             issuer_id,
             search: f.search.clone(),
-            visible: access(ctx)?.plan_condition(),
         };
-        let all: Vec<Plan> = plans::find_plans(db(ctx)?, &q)
+        let all: Vec<Plan> = plans::find_plans(db(ctx)?, &access(ctx)?.visible_plans(), &q)
             .await?
             .into_iter()
             .map(|p| Plan(Arc::new(p)))
@@ -531,7 +530,7 @@ impl QueryRoot {
         check_code(&unit_code)?;
         let day = date(as_of);
         let late: Vec<ReportingDuty> =
-            plans::late_duties(db(ctx)?, &unit_code, day, access(ctx)?.plan_condition())
+            plans::late_duties(db(ctx)?, &unit_code, day, &access(ctx)?.visible_plans())
                 .await?
                 .into_iter()
                 .map(|d| ReportingDuty(Arc::new(d)))
@@ -571,7 +570,7 @@ impl QueryRoot {
             db(ctx)?,
             &unit_code,
             include_descendants,
-            access(ctx)?.plan_condition(),
+            &access(ctx)?.visible_plans(),
         )
         .await?;
         let l = loaders(ctx)?;

@@ -1,6 +1,7 @@
 //! Reading plans, agencies and indicators.
 
 use crate::error::AppResult;
+use crate::policy::{Plans, Visible};
 use crate::text;
 use chrono::{Datelike, NaiveDate};
 use entity::admin_unit::{self, Entity as AdminUnit};
@@ -28,8 +29,6 @@ pub struct PlanQuery {
     pub issuer_id: Option<i64>,
     /// Words of the number or title, ignoring case and diacritics.
     pub search: Option<String>,
-    /// The plans the caller may read (`policy::Access::plan_condition`); none: all.
-    pub visible: Option<Condition>,
 }
 
 /// The unit rows a code names: every version, or those valid during `year`.
@@ -113,12 +112,14 @@ fn covers_year(p: &plan::Model, year: i32) -> bool {
     }
 }
 
-/// Plans matching the filter, newest issue first (undated last), then by id.
-pub async fn find_plans<C: ConnectionTrait>(db: &C, q: &PlanQuery) -> AppResult<Vec<plan::Model>> {
-    let mut select = plan::Entity::find();
-    if let Some(visible) = q.visible.clone() {
-        select = select.filter(visible);
-    }
+/// Plans the caller may read matching the filter, newest issue first (undated last), then by
+/// id.
+pub async fn find_plans<C: ConnectionTrait>(
+    db: &C,
+    visible: &Visible<Plans>,
+    q: &PlanQuery,
+) -> AppResult<Vec<plan::Model>> {
+    let mut select = plan::Entity::find().filter(visible.condition());
     if let Some(code) = &q.unit_code {
         let roots = units_with_code(db, code, q.year).await?;
         let scope = unit_scope(db, &roots, q.include_descendants, q.include_ancestors).await?;
@@ -257,14 +258,14 @@ pub async fn late_duties<C: ConnectionTrait>(
     db: &C,
     unit_code: &str,
     day: NaiveDate,
-    visible: Option<Condition>,
+    visible: &Visible<Plans>,
 ) -> AppResult<Vec<entity::reporting_duty::Model>> {
     use entity::{progress_report, reporting_duty};
     let roots = units_with_code(db, unit_code, None).await?;
     let scope = unit_scope(db, &roots, true, false).await?;
     let plan_ids: Vec<i64> = plan::Entity::find()
         .filter(plan::Column::AdminUnitId.is_in(scope))
-        .filter(visible.unwrap_or_else(Condition::all))
+        .filter(visible.condition())
         .all(db)
         .await?
         .into_iter()
@@ -340,13 +341,13 @@ pub async fn assignments_by_issuing_unit<C: ConnectionTrait>(
     db: &C,
     unit_code: &str,
     include_descendants: bool,
-    visible: Option<Condition>,
+    visible: &Visible<Plans>,
 ) -> AppResult<Vec<(i64, Vec<entity::assignment::Model>)>> {
     let roots = units_with_code(db, unit_code, None).await?;
     let scope = unit_scope(db, &roots, include_descendants, false).await?;
     let plans: std::collections::HashMap<i64, i64> = plan::Entity::find()
         .filter(plan::Column::AdminUnitId.is_in(scope))
-        .filter(visible.unwrap_or_else(Condition::all))
+        .filter(visible.condition())
         .all(db)
         .await?
         .into_iter()

@@ -9,9 +9,28 @@ use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashSet;
 
-/// Rebuilds the closure from units and lineage (two statements, all in SQL).
+/// Rebuilds `unit_scope` from `admin_unit` (parents) and `admin_unit_lineage` (predecessors).
+/// `UNION` (not `UNION ALL`) removes duplicates and ends the recursion on any cycle. The same
+/// statements run on PostgreSQL and SQLite.
+const REBUILD: [&str; 2] = [
+    "DELETE FROM unit_scope",
+    "WITH RECURSIVE down_tree(root, unit) AS ( \
+         SELECT id, id FROM admin_unit \
+         UNION \
+         SELECT down_tree.root, c.id FROM down_tree JOIN admin_unit c ON c.parent_id = down_tree.unit \
+     ), back_tree(root, unit) AS ( \
+         SELECT root, unit FROM down_tree \
+         UNION \
+         SELECT back_tree.root, l.predecessor_id FROM back_tree \
+           JOIN admin_unit_lineage l ON l.successor_id = back_tree.unit \
+     ) \
+     INSERT INTO unit_scope (scope_unit_id, unit_id) SELECT root, unit FROM back_tree",
+];
+
+/// Rebuilds the closure from units and lineage (two statements, all in SQL), inside the
+/// caller's transaction.
 pub async fn rebuild<C: ConnectionTrait>(db: &C) -> AppResult<()> {
-    for sql in migration::UNIT_SCOPE_REBUILD {
+    for sql in REBUILD {
         db.execute_unprepared(sql).await?;
     }
     Ok(())
