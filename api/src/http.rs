@@ -24,7 +24,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value, json};
@@ -78,10 +78,18 @@ pub fn router(state: AppState) -> Router {
             header::HeaderName::from_static(REQUEST_ID),
         ])
         .expose_headers([header::HeaderName::from_static(REQUEST_ID)]);
-    Router::new()
+    let dev = state.profile == Profile::Dev;
+    let mut router = Router::new()
         .route("/graphql", any(graphql))
         .route("/healthz", get(healthz))
-        .route("/.well-known/jwks.json", get(jwks))
+        .route("/.well-known/jwks.json", get(jwks));
+    if dev {
+        router = router.route(
+            &format!("{}/{{file}}", crate::graphiql::PREFIX),
+            get(crate::graphiql::asset),
+        );
+    }
+    router
         .with_state(state)
         // The body extractor enforces this limit; the handler turns a refusal into a GraphQL
         // error body with the request id.
@@ -358,13 +366,7 @@ async fn graphql(
         && uri.query().is_none()
         && wants_html(&headers)
     {
-        return Html(
-            async_graphql::http::GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("Regional data platform")
-                .finish(),
-        )
-        .into_response();
+        return crate::graphiql::page();
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let Some(media) = negotiate(accept) else {

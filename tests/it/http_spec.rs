@@ -312,12 +312,54 @@ async fn graphiql_and_health() {
     assert_eq!(res.status(), 200);
     assert!(media(&res).starts_with("text/html"));
     assert!(
-        res.text()
-            .await
+        res.headers()["content-security-policy"]
+            .to_str()
             .unwrap()
-            .to_lowercase()
-            .contains("graphiql")
+            .contains("script-src 'self'")
     );
+    let page = res.text().await.unwrap();
+    assert!(page.to_lowercase().contains("graphiql"));
+    // Everything the page loads comes from this server: no other host is named, and every
+    // script and style sheet it references is served here with its media type.
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "{page}"
+    );
+    let referenced: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/graphiql/"))
+        .collect();
+    assert_eq!(referenced.len(), 5, "{referenced:?}");
+    for path in referenced {
+        let res = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let expected = if path.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(media(&res).starts_with(expected), "{path}: {}", media(&res));
+        assert!(res.bytes().await.unwrap().len() > 100, "{path}");
+    }
+    let res = app
+        .http
+        .get(format!("{}/graphiql/LICENSE-graphiql", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("MIT"));
+    let res = app
+        .http
+        .get(format!("{}/graphiql/../Cargo.toml", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
     let res = app
         .http
         .get(format!("{}/healthz", app.base))
@@ -345,6 +387,13 @@ async fn no_graphiql_in_prod() {
         .unwrap();
     assert_ne!(res.status(), 200);
     assert!(!media(&res).starts_with("text/html"));
+    let res = app
+        .http
+        .get(format!("{}/graphiql/graphiql.min.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }
 
 #[tokio::test]
