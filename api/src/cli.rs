@@ -1,9 +1,10 @@
 //! The `platform` command line: `serve` (the default), `migrate`, `seed-demo`, `schema`.
 
-use crate::app::{self, Application};
+use crate::app;
 use crate::config::Config;
-use crate::services::plan_import::{self, ImportOutcome};
-use crate::services::{unit_files, unit_import, units};
+use crate::server::{self, Application};
+use crate::services::plan_import::ImportOutcome;
+use crate::services::{unit_files, units};
 use crate::{db, graphql, seed, telemetry};
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
@@ -291,7 +292,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 profile = ?config.profile,
                 "serving GraphQL at http://{addr}/graphql"
             );
-            app.serve_until(app::shutdown_signal())
+            app.serve_until(server::shutdown_signal())
                 .await
                 .map_err(|e| format!("server: {e}"))
         }
@@ -329,16 +330,34 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                         .and_then(|d| d.and_hms_opt(0, 0, 0))
                         .and_then(|t| t.and_local_timezone(crate::clock::VIETNAM).single())
                         .map(|t| t.with_timezone(&chrono::Utc));
-                    let (account, secret) = crate::services::service_accounts::create(
-                        &conn,
-                        &name,
-                        &scopes,
-                        unit.as_deref(),
-                        agency.as_deref(),
-                        expires_at,
-                    )
-                    .await
-                    .map_err(|e| format!("service-account create: {}", e.detail()))?;
+                    let operator = crate::app::Caller::operator(&conn);
+                    let created = async {
+                        let home = match unit.as_deref() {
+                            Some(code) => Some(app::lookup::unit_today(&conn, "unit", code).await?),
+                            None => None,
+                        };
+                        let agency = match agency.as_deref() {
+                            Some(key) => {
+                                Some(app::lookup::agency_by_key(&conn, "agency", key).await?)
+                            }
+                            None => None,
+                        };
+                        app::accounts::create_service_account(
+                            &conn,
+                            &operator,
+                            app::accounts::NewServiceAccount {
+                                name,
+                                scopes,
+                                home,
+                                agency,
+                                expires_at,
+                            },
+                        )
+                        .await
+                    };
+                    let (account, secret) = created
+                        .await
+                        .map_err(|e| format!("service-account create: {}", e.detail()))?;
                     println!(
                         "created service account {} (id {})",
                         account.name, account.id
@@ -346,7 +365,12 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     println!("secret (shown once, store it now): {secret}");
                 }
                 ServiceAccountAction::Revoke { name } => {
-                    crate::services::service_accounts::revoke(&conn, &name)
+                    let operator = crate::app::Caller::operator(&conn);
+                    let revoked = async {
+                        let account = app::lookup::service_account_by_name(&conn, &name).await?;
+                        app::accounts::revoke_service_account(&conn, &operator, account).await
+                    };
+                    revoked
                         .await
                         .map_err(|e| format!("service-account revoke: {}", e.detail()))?;
                     println!("revoked service account {name}");
@@ -393,19 +417,33 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let role = entity::enums::Role::try_from_value(&role.to_uppercase())
                 .map_err(|_| format!("unknown role {role}"))?;
             let conn = connect_migrated(&config).await?;
-            let user = crate::services::users::create(
-                &conn,
-                crate::services::users::NewUser {
-                    username: &username,
-                    display_name: display_name.as_deref(),
-                    role,
-                    unit_code: unit.as_deref(),
-                    agency_key: agency.as_deref(),
-                    password,
-                },
-            )
-            .await
-            .map_err(|e| format!("user create: {}", e.detail()))?;
+            let operator = crate::app::Caller::operator(&conn);
+            let created = async {
+                let home = match unit.as_deref() {
+                    Some(code) => Some(app::lookup::unit_today(&conn, "unit", code).await?),
+                    None => None,
+                };
+                let agency = match agency.as_deref() {
+                    Some(key) => Some(app::lookup::agency_by_key(&conn, "agency", key).await?),
+                    None => None,
+                };
+                app::accounts::create_user(
+                    &conn,
+                    &operator,
+                    app::accounts::NewUser {
+                        username,
+                        display_name,
+                        password: password.to_string(),
+                        role,
+                        home,
+                        agency,
+                    },
+                )
+                .await
+            };
+            let user = created
+                .await
+                .map_err(|e| format!("user create: {}", e.detail()))?;
             println!("created user {} (id {})", user.username, user.id);
             Ok(())
         }
@@ -415,17 +453,12 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let content =
                 std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let conn = connect_migrated(&config).await?;
-            let txn = db::begin_write(&conn)
-                .await
-                .map_err(|e| format!("user import: {e}"))?;
-            let outcome = crate::services::users::import_csv(&txn, &content)
+            let operator = crate::app::Caller::operator(&conn);
+            let outcome = app::imports::user_list(&conn, &operator, &content)
                 .await
                 .map_err(|e| format!("user import: {}", e.detail()))?;
             match outcome {
                 Ok(report) => {
-                    txn.commit()
-                        .await
-                        .map_err(|e| format!("user import: {e}"))?;
                     println!("username,password");
                     for (name, password) in &report.created {
                         println!("{name},{password}");
@@ -459,13 +492,10 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 },
         } => {
             let conn = connect_migrated(&config).await?;
-            let txn = db::begin_write(&conn)
-                .await
-                .map_err(|e| format!("user move: {e}"))?;
-            let moved = crate::services::users::move_closed_unit(&txn, &from, from_date, &to)
+            let operator = crate::app::Caller::operator(&conn);
+            let moved = app::imports::move_users(&conn, &operator, &from, from_date, &to)
                 .await
                 .map_err(|e| format!("user move: {}", e.detail()))?;
-            txn.commit().await.map_err(|e| format!("user move: {e}"))?;
             println!("moved {} users from {from} to {to}", moved.len());
             for u in moved {
                 println!("  {}", u.username);
@@ -500,6 +530,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             what: ImportWhat::Plan { files },
         } => {
             let conn = connect_migrated(&config).await?;
+            let operator = crate::app::Caller::operator(&conn);
             let mut failed = 0;
             for file in &files {
                 let name = file.display();
@@ -511,7 +542,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                         continue;
                     }
                 };
-                match plan_import::import_plan_file(&conn, &content).await {
+                match app::imports::plan_file(&conn, &operator, &content).await {
                     Ok(r) => {
                         let what = match r.outcome {
                             ImportOutcome::Created => "created",
@@ -557,13 +588,11 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .map_err(|e| format!("{}: {}; nothing written", file.display(), e.detail()))?;
             progress.set_message(format!("applying {} units ({format:?})", rows.len()));
             let started = std::time::Instant::now();
-            let txn = db::begin_write(&conn)
+            let operator = crate::app::Caller::operator(&conn);
+            let source = file.display().to_string();
+            let report = app::imports::unit_list(&conn, &operator, &source, &rows, valid_from)
                 .await
-                .map_err(|e| format!("database: {e}"))?;
-            let report = unit_import::apply_snapshot(&txn, &rows, valid_from)
-                .await
-                .map_err(|e| format!("{}: {}; nothing written", file.display(), e.detail()))?;
-            txn.commit().await.map_err(|e| format!("database: {e}"))?;
+                .map_err(|e| format!("{source}: {}; nothing written", e.detail()))?;
             progress.finish_and_clear();
             let changed = report.opened + report.closed + report.lineage > 0;
             println!(
@@ -590,13 +619,11 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .map_err(|e| format!("{}: {}; nothing written", file.display(), e.detail()))?;
             progress.set_message(format!("applying {} links", mapping.rows.len()));
             let started = std::time::Instant::now();
-            let txn = db::begin_write(&conn)
+            let operator = crate::app::Caller::operator(&conn);
+            let source = file.display().to_string();
+            let report = app::imports::lineage(&conn, &operator, &source, &mapping.rows, effective)
                 .await
-                .map_err(|e| format!("database: {e}"))?;
-            let report = unit_import::apply_lineage(&txn, &mapping.rows, effective)
-                .await
-                .map_err(|e| format!("{}: {}; nothing written", file.display(), e.detail()))?;
-            txn.commit().await.map_err(|e| format!("database: {e}"))?;
+                .map_err(|e| format!("{source}: {}; nothing written", e.detail()))?;
             progress.finish_and_clear();
             for (line, reason) in mapping.skipped.iter().chain(report.skipped.iter()) {
                 println!("{}: line {line}: {reason}", file.display());

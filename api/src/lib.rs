@@ -18,9 +18,10 @@ pub mod http;
 pub mod period;
 pub mod policy;
 pub mod seed;
+pub mod server;
 pub mod services;
 pub mod telemetry;
 pub mod text;
 
-pub use app::Application;
 pub use config::{Config, Profile};
+pub use server::Application;

@@ -115,19 +115,23 @@ pub async fn seed_demo_users(db: &DatabaseConnection) -> AppResult<usize> {
         let role = entity::enums::Role::try_from_value(&u.role).map_err(|_| {
             AppError::internal(format!("demo user {}: role {}", u.username, u.role))
         })?;
-        crate::services::users::create(
-            &txn,
-            crate::services::users::NewUser {
-                username: &u.username,
-                display_name: Some(&u.display_name),
+        let made = async {
+            let (home, agency) =
+                crate::services::users::resolve_home(&txn, u.unit.as_deref(), u.agency.as_deref())
+                    .await?;
+            crate::services::users::insert(
+                &txn,
+                &u.username,
+                Some(&u.display_name),
                 role,
-                unit_code: u.unit.as_deref(),
-                agency_key: u.agency.as_deref(),
-                password: DEMO_PASSWORD,
-            },
-        )
-        .await
-        .map_err(|e| AppError::internal(format!("demo user {}: {}", u.username, e.detail())))?;
+                home,
+                agency,
+                DEMO_PASSWORD,
+            )
+            .await
+        };
+        made.await
+            .map_err(|e| AppError::internal(format!("demo user {}: {}", u.username, e.detail())))?;
     }
     txn.commit().await?;
     Ok(file.users.len())

@@ -540,3 +540,129 @@ async fn users_left_in_a_historical_unit_may_be_moved_out_but_not_promoted_there
     );
     assert_eq!(body["data"]["updateUser"]["user"]["role"], "REPORTER");
 }
+
+/// The audit events of the CLI's operator, as (action, entity type), oldest first.
+async fn cli_events(app: &TestApp) -> Vec<(String, String)> {
+    entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::Actor.eq("cli"))
+        .order_by_asc(entity::audit_event::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.entity_type))
+        .collect()
+}
+
+#[tokio::test]
+async fn cli_writes_leave_the_audit_events_of_their_api_twins() {
+    use std::io::Write;
+    let url = fresh_database().await;
+    let app = demo_app_on(&url).await;
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = platform(&url)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "cli.viewer",
+            "--role",
+            "viewer",
+            "--unit",
+            "27559",
+        ],
+        Some("a-cli-password-1\n"),
+    );
+    run(
+        &[
+            "service-account",
+            "create",
+            "--name",
+            "cli-sync",
+            "--scopes",
+            "values:read",
+        ],
+        None,
+    );
+    run(&["service-account", "revoke", "--name", "cli-sync"], None);
+    // A plan file that differs from the stored one by a comment: re-imported, audited.
+    let dir = std::env::temp_dir().join(format!("cli-audit-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tan-phu.toml");
+    let (_, text) = api::seed::DEMO_PLANS[0];
+    std::fs::write(&file, format!("{text}\n# re-read by the operator\n")).unwrap();
+    run(&["import", "plan", file.to_str().unwrap()], None);
+    // An unchanged file writes nothing, not even an event.
+    run(&["import", "plan", file.to_str().unwrap()], None);
+    assert_eq!(
+        cli_events(&app).await,
+        [
+            ("user.create".to_string(), "user".to_string()),
+            ("service_account.create".into(), "service_account".into()),
+            ("service_account.revoke".into(), "service_account".into()),
+            ("plan.import.update".into(), "plan".into()),
+        ]
+    );
+    // The API's own twin of the first write records the same action on the same kind.
+    let admin = token(&app, "admin", api::seed::DEMO_PASSWORD).await;
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } } }",
+            json!({"i": {"username": "api.viewer", "password": "an-api-password-1", "role": "VIEWER"}}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let api_event = entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::Actor.ne("cli"))
+        .order_by_desc(entity::audit_event::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (api_event.action.as_str(), api_event.entity_type.as_str()),
+        ("user.create", "user")
+    );
+
+    // Unit lists and mappings too, on an empty database.
+    let empty = fresh_database().await;
+    let bare = TestApp::spawn_on(&empty, |_| {}).await;
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/admin-units/");
+    let out = platform(&empty)
+        .args(["import", "admin-units"])
+        .arg(format!("{fixtures}three-level-2024.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        cli_events(&bare).await,
+        [("units.import".to_string(), "unit_list".to_string())]
+    );
+}

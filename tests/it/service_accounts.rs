@@ -12,22 +12,41 @@ async fn gql(app: &TestApp, token: Option<&str>, query: &str, variables: Value) 
 }
 
 const EXCHANGE: &str = "mutation($n: String!, $s: String!) { serviceToken(input: {name: $n, secret: $s}) { accessToken expiresAt } }";
+/// Creates an account as the CLI's operator does.
+async fn create(
+    app: &TestApp,
+    name: &str,
+    scopes: &[String],
+    unit: Option<&str>,
+) -> Result<(entity::service_account::Model, String), api::error::AppError> {
+    let operator = api::app::Caller::operator(&app.db);
+    let home = match unit {
+        Some(code) => Some(api::app::lookup::unit_today(&app.db, "unit", code).await?),
+        None => None,
+    };
+    api::app::accounts::create_service_account(
+        &app.db,
+        &operator,
+        api::app::accounts::NewServiceAccount {
+            name: name.to_string(),
+            scopes: scopes.to_vec(),
+            home,
+            agency: None,
+            expires_at: None,
+        },
+    )
+    .await
+}
+
 const ME: &str = "{ me { username kind role scopes homeUnit { code } } }";
 
 #[tokio::test]
 async fn an_integration_exchanges_its_secret_for_a_bearer_token() {
     let app = TestApp::spawn_with_demo(|c| c.jwt.secret = Some(SECRET.into())).await;
     let scopes = vec!["values:read".to_string(), "plans:read".to_string()];
-    let (account, secret) = api::services::service_accounts::create(
-        &app.db,
-        "dhis2-sync",
-        &scopes,
-        Some("82"),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let (account, secret) = create(&app, "dhis2-sync", &scopes, Some("82"))
+        .await
+        .unwrap();
     assert!(
         secret.starts_with("sa_") && !account.secret_hash.contains(&secret[3..]),
         "stored hashed"
@@ -72,32 +91,34 @@ async fn an_integration_exchanges_its_secret_for_a_bearer_token() {
     );
     assert_eq!(wrong["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     // Unknown scopes are refused at creation.
-    let err = api::services::service_accounts::create(
-        &app.db,
-        "x",
-        &["everything".to_string()],
-        None,
-        None,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let err = create(&app, "x", &["everything".to_string()], None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "BAD_USER_INPUT");
+    // No scope at all is a mistake, not an account that can do nothing.
+    let err = create(&app, "x", &[], None).await.unwrap_err();
+    assert!(
+        matches!(&err, api::error::AppError::BadUserInput { field, .. } if field == "scopes"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn revoked_accounts_and_their_tokens_stop_working() {
     let app = TestApp::spawn_with_demo(|c| c.jwt.secret = Some(SECRET.into())).await;
-    let (_, secret) =
-        api::services::service_accounts::create(&app.db, "old-sync", &[], None, None, None)
-            .await
-            .unwrap();
+    let (_, secret) = create(&app, "old-sync", &["values:read".to_string()], None)
+        .await
+        .unwrap();
     let (_, body) = gql(&app, None, EXCHANGE, json!({"n": "old-sync", "s": secret})).await;
     let token = body["data"]["serviceToken"]["accessToken"]
         .as_str()
         .unwrap()
         .to_string();
-    api::services::service_accounts::revoke(&app.db, "old-sync")
+    let operator = api::app::Caller::operator(&app.db);
+    let account = api::app::lookup::service_account_by_name(&app.db, "old-sync")
+        .await
+        .unwrap();
+    api::app::accounts::revoke_service_account(&app.db, &operator, account)
         .await
         .unwrap();
     // Not yet seen by this instance: rejected at once.

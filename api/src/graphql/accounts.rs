@@ -7,31 +7,21 @@ use super::plans::{Agency, access};
 use super::scalars::{Date, DateTime, decode_node_id_of, node_id};
 use super::units::{AdminUnit, UnitNode, loaders, max_page};
 use super::viewer::Role;
+use crate::app;
 use crate::auth::{PrincipalKind, SubjectStates};
 use crate::clock;
 use crate::connection;
-use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::http::RequestId;
-use crate::policy::WriteKind;
-use crate::services::audit::{self, Actor};
-use crate::services::{agencies, service_accounts, users};
+use crate::services::service_accounts;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use entity::enums as E;
 use entity::{admin_unit, agency, app_user, service_account};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use std::sync::Arc;
 
 fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
     ctx.data::<DatabaseConnection>()
-}
-
-fn actor(ctx: &Context<'_>) -> Result<Actor> {
-    let p = access(ctx)?.require()?;
-    let rid = ctx.data::<RequestId>().ok().map(|r| r.0.clone());
-    Ok(Actor::of(p, rid))
 }
 
 /// A principal's home unit, seen today.
@@ -52,71 +42,6 @@ pub(crate) async fn agency_of(ctx: &Context<'_>, id: Option<i64>) -> Result<Opti
         Some(id) => Ok(loaders(ctx)?.agency.load_one(id).await?.map(Agency)),
         None => Ok(None),
     }
-}
-
-/// What the audit trail records of a row.
-trait Trail {
-    /// The entity type in the trail.
-    const KIND: &'static str;
-    /// The row's id.
-    fn row(&self) -> i64;
-    /// Its snapshot, without secrets.
-    fn snapshot(&self) -> serde_json::Value;
-}
-
-impl Trail for app_user::Model {
-    const KIND: &'static str = "user";
-    fn row(&self) -> i64 {
-        self.id
-    }
-    fn snapshot(&self) -> serde_json::Value {
-        users::snapshot(self)
-    }
-}
-
-impl Trail for service_account::Model {
-    const KIND: &'static str = "service_account";
-    fn row(&self) -> i64 {
-        self.id
-    }
-    fn snapshot(&self) -> serde_json::Value {
-        service_accounts::snapshot(self)
-    }
-}
-
-impl Trail for agency::Model {
-    const KIND: &'static str = "agency";
-    fn row(&self) -> i64 {
-        self.id
-    }
-    fn snapshot(&self) -> serde_json::Value {
-        agencies::snapshot(self)
-    }
-}
-
-/// Runs one administrative write in a transaction of its own, with its audit event (who, the
-/// request id, a snapshot of the row before and after) in the same transaction.
-async fn audited<T: Trail>(
-    ctx: &Context<'_>,
-    action: &str,
-    before: Option<serde_json::Value>,
-    write: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
-) -> Result<T> {
-    let who = actor(ctx)?;
-    let txn = db::begin_write(database(ctx)?).await?;
-    let after = write(&txn).await?;
-    audit::record(
-        &txn,
-        &who,
-        action,
-        T::KIND,
-        after.row(),
-        before,
-        Some(after.snapshot()),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
 }
 
 /// A person who signs in.
@@ -353,61 +278,6 @@ fn role_of(r: Role) -> E::Role {
     }
 }
 
-async fn unit_row(ctx: &Context<'_>, field: &str, id: &ID) -> Result<admin_unit::Model> {
-    let row = decode("AdminUnit", field, id)?;
-    Ok(admin_unit::Entity::find_by_id(row)
-        .one(database(ctx)?)
-        .await?
-        .ok_or_else(|| AppError::bad_input(field, "no such unit"))?)
-}
-
-async fn agency_row(ctx: &Context<'_>, field: &str, id: &ID) -> Result<agency::Model> {
-    let row = decode("Agency", field, id)?;
-    Ok(agency::Entity::find_by_id(row)
-        .one(database(ctx)?)
-        .await?
-        .ok_or_else(|| AppError::bad_input(field, "no such agency"))?)
-}
-
-/// An agency a write names (an account's agency, a parent, a successor) must be in the
-/// admin's scope, at a unit valid today, and not closed.
-async fn usable_agency(ctx: &Context<'_>, field: &str, id: &ID) -> Result<agency::Model> {
-    let agency = agency_row(ctx, field, id).await?;
-    let unit = admin_unit::Entity::find_by_id(agency.admin_unit_id)
-        .one(database(ctx)?)
-        .await?;
-    access(ctx)?
-        .authorize_admin(unit.as_ref(), WriteKind::Create)
-        .await?;
-    if agency.valid_to.is_some_and(|to| to < clock::today()) {
-        return Err(AppError::bad_input(field, "that agency has closed").into());
-    }
-    Ok(agency)
-}
-
-/// The home unit of a new or moved account: in the admin's scope and valid today.
-async fn new_home(ctx: &Context<'_>, id: Option<&ID>) -> Result<Option<admin_unit::Model>> {
-    let unit = match id {
-        Some(id) => Some(unit_row(ctx, "homeUnitId", id).await?),
-        None => None,
-    };
-    access(ctx)?
-        .authorize_admin(unit.as_ref(), WriteKind::Create)
-        .await?;
-    Ok(unit)
-}
-
-async fn current_home(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<admin_unit::Model>> {
-    Ok(match id {
-        Some(id) => {
-            admin_unit::Entity::find_by_id(id)
-                .one(database(ctx)?)
-                .await?
-        }
-        None => None,
-    })
-}
-
 /// A user to create.
 #[derive(InputObject)]
 pub struct CreateUserInput {
@@ -536,85 +406,80 @@ pub struct AgencyPayload {
     pub agency: Agency,
 }
 
-fn forget(ctx: &Context<'_>, kind: PrincipalKind, id: i64) {
-    if let Ok(s) = ctx.data::<Arc<SubjectStates>>() {
-        s.forget(kind, id);
+/// The caller of a write, as the use cases take it.
+fn caller(ctx: &Context<'_>) -> Result<app::Caller> {
+    let access = ctx.data::<Arc<crate::policy::Access>>()?.clone();
+    let rid = ctx.data::<RequestId>().ok().map(|r| r.0.clone());
+    let subjects = ctx.data::<Arc<SubjectStates>>().ok().cloned();
+    Ok(app::Caller::request(access, rid, subjects)?)
+}
+
+async fn unit_row(ctx: &Context<'_>, field: &str, id: &ID) -> Result<admin_unit::Model> {
+    Ok(app::lookup::unit(database(ctx)?, field, decode("AdminUnit", field, id)?).await?)
+}
+
+async fn agency_row(ctx: &Context<'_>, field: &str, id: &ID) -> Result<agency::Model> {
+    Ok(app::lookup::agency(database(ctx)?, field, decode("Agency", field, id)?).await?)
+}
+
+async fn opt_unit(
+    ctx: &Context<'_>,
+    field: &str,
+    id: Option<&ID>,
+) -> Result<Option<admin_unit::Model>> {
+    match id {
+        Some(id) => Ok(Some(unit_row(ctx, field, id).await?)),
+        None => Ok(None),
+    }
+}
+
+async fn opt_agency(
+    ctx: &Context<'_>,
+    field: &str,
+    id: Option<&ID>,
+) -> Result<Option<agency::Model>> {
+    match id {
+        Some(id) => Ok(Some(agency_row(ctx, field, id).await?)),
+        None => Ok(None),
     }
 }
 
 /// `createUser`.
 pub async fn create_user(ctx: &Context<'_>, input: CreateUserInput) -> Result<UserPayload> {
-    let a = access(ctx)?;
-    let home = new_home(ctx, input.home_unit_id.as_ref()).await?;
-    a.authorize_grant(role_of(input.role))?;
-    let agency = match &input.agency_id {
-        Some(id) => Some(usable_agency(ctx, "agencyId", id).await?),
-        None => None,
+    let who = caller(ctx)?;
+    let new = app::accounts::NewUser {
+        home: opt_unit(ctx, "homeUnitId", input.home_unit_id.as_ref()).await?,
+        agency: opt_agency(ctx, "agencyId", input.agency_id.as_ref()).await?,
+        username: input.username,
+        display_name: input.display_name,
+        password: input.password,
+        role: role_of(input.role),
     };
-    let user = audited(ctx, "user.create", None, async |txn| {
-        users::insert(
-            txn,
-            &input.username,
-            input.display_name.as_deref(),
-            role_of(input.role),
-            home.map(|u| u.id),
-            agency.map(|a| a.id),
-            &input.password,
-        )
-        .await
-    })
-    .await?;
+    let user = app::accounts::create_user(database(ctx)?, &who, new).await?;
     Ok(UserPayload {
         user: User(Arc::new(user)),
     })
 }
 
-async fn administered_user(ctx: &Context<'_>, id: &ID, kind: WriteKind) -> Result<app_user::Model> {
-    let row = decode("User", "id", id)?;
-    let user = app_user::Entity::find_by_id(row)
-        .one(database(ctx)?)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such user".into()))?;
-    let home = current_home(ctx, user.home_unit_id).await?;
-    access(ctx)?.authorize_admin(home.as_ref(), kind).await?;
-    Ok(user)
-}
-
 /// `updateUser`.
 pub async fn update_user(ctx: &Context<'_>, input: UpdateUserInput) -> Result<UserPayload> {
-    let a = access(ctx)?;
-    // Moving a user out of his unit winds it down (allowed at a historical unit); any other
-    // change needs the user in a unit valid today.
-    let kind = if input.home_unit_id.is_value() {
-        WriteKind::Close
-    } else {
-        WriteKind::Change
-    };
-    let user = administered_user(ctx, &input.id, kind).await?;
-    if let Some(role) = input.role {
-        a.authorize_grant(role_of(role))?;
-    }
-    let home_unit_id = match &input.home_unit_id {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(new_home(ctx, None).await?.map(|u| u.id)),
-        MaybeUndefined::Value(id) => Some(new_home(ctx, Some(id)).await?.map(|u| u.id)),
-    };
-    let agency_id = match &input.agency_id {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(id) => Some(Some(usable_agency(ctx, "agencyId", id).await?.id)),
-    };
-    let change = users::UserChange {
+    let who = caller(ctx)?;
+    let id = decode("User", "id", &input.id)?;
+    let update = app::accounts::UserUpdate {
         display_name: input.display_name,
         role: input.role.map(role_of),
-        home_unit_id,
-        agency_id,
+        home: match &input.home_unit_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(v) => Some(Some(unit_row(ctx, "homeUnitId", v).await?)),
+        },
+        agency: match &input.agency_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(v) => Some(Some(agency_row(ctx, "agencyId", v).await?)),
+        },
     };
-    let user = audited(ctx, "user.update", Some(user.snapshot()), async |txn| {
-        users::update(txn, user, &change).await
-    })
-    .await?;
-    forget(ctx, PrincipalKind::User, user.id);
+    let user = app::accounts::update_user(database(ctx)?, &who, id, update).await?;
     Ok(UserPayload {
         user: User(Arc::new(user)),
     })
@@ -622,12 +487,9 @@ pub async fn update_user(ctx: &Context<'_>, input: UpdateUserInput) -> Result<Us
 
 /// `deactivateUser`.
 pub async fn deactivate_user(ctx: &Context<'_>, input: DeactivateUserInput) -> Result<UserPayload> {
-    let user = administered_user(ctx, &input.id, WriteKind::Close).await?;
-    let user = audited(ctx, "user.deactivate", Some(user.snapshot()), async |txn| {
-        users::deactivate(txn, user).await
-    })
-    .await?;
-    forget(ctx, PrincipalKind::User, user.id);
+    let who = caller(ctx)?;
+    let id = decode("User", "id", &input.id)?;
+    let user = app::accounts::deactivate_user(database(ctx)?, &who, id).await?;
     Ok(UserPayload {
         user: User(Arc::new(user)),
     })
@@ -638,35 +500,16 @@ pub async fn create_service_account(
     ctx: &Context<'_>,
     input: CreateServiceAccountInput,
 ) -> Result<CreateServiceAccountPayload> {
-    let home = new_home(ctx, input.home_unit_id.as_ref()).await?;
-    let agency = match &input.agency_id {
-        Some(id) => Some(usable_agency(ctx, "agencyId", id).await?),
-        None => None,
+    let who = caller(ctx)?;
+    let new = app::accounts::NewServiceAccount {
+        home: opt_unit(ctx, "homeUnitId", input.home_unit_id.as_ref()).await?,
+        agency: opt_agency(ctx, "agencyId", input.agency_id.as_ref()).await?,
+        name: input.name,
+        scopes: input.scopes,
+        expires_at: input.expires_at.map(|e| e.0),
     };
-    if input
-        .expires_at
-        .as_ref()
-        .is_some_and(|e| e.0 <= chrono::Utc::now())
-    {
-        return Err(AppError::bad_input("expiresAt", "already past").into());
-    }
-    let created_by = actor(ctx)?.user_id;
-    let mut secret = String::new();
-    let account = audited(ctx, "service_account.create", None, async |txn| {
-        let (account, shown_once) = service_accounts::insert(
-            txn,
-            &input.name,
-            &input.scopes,
-            home.map(|u| u.id),
-            agency.map(|a| a.id),
-            input.expires_at.map(|e| e.0),
-            created_by,
-        )
-        .await?;
-        secret = shown_once;
-        Ok(account)
-    })
-    .await?;
+    let (account, secret) =
+        app::accounts::create_service_account(database(ctx)?, &who, new).await?;
     Ok(CreateServiceAccountPayload {
         service_account: ServiceAccount(Arc::new(account)),
         secret,
@@ -678,23 +521,11 @@ pub async fn revoke_service_account(
     ctx: &Context<'_>,
     input: RevokeServiceAccountInput,
 ) -> Result<ServiceAccountPayload> {
-    let row = decode("ServiceAccount", "id", &input.id)?;
-    let account = service_account::Entity::find_by_id(row)
-        .one(database(ctx)?)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such service account".into()))?;
-    let home = current_home(ctx, account.home_unit_id).await?;
-    access(ctx)?
-        .authorize_admin(home.as_ref(), WriteKind::Close)
-        .await?;
-    let account = audited(
-        ctx,
-        "service_account.revoke",
-        Some(account.snapshot()),
-        async |txn| service_accounts::revoke_account(txn, account).await,
-    )
-    .await?;
-    forget(ctx, PrincipalKind::Service, account.id);
+    let who = caller(ctx)?;
+    let db = database(ctx)?;
+    let account =
+        app::lookup::service_account(db, decode("ServiceAccount", "id", &input.id)?).await?;
+    let account = app::accounts::revoke_service_account(db, &who, account).await?;
     Ok(ServiceAccountPayload {
         service_account: ServiceAccount(Arc::new(account)),
     })
@@ -702,30 +533,17 @@ pub async fn revoke_service_account(
 
 /// `createAgency`.
 pub async fn create_agency(ctx: &Context<'_>, input: CreateAgencyInput) -> Result<AgencyPayload> {
-    let unit = unit_row(ctx, "unitId", &input.unit_id).await?;
-    access(ctx)?
-        .authorize_admin(Some(&unit), WriteKind::Create)
-        .await?;
-    let parent = match &input.parent_agency_id {
-        Some(id) => Some(usable_agency(ctx, "parentAgencyId", id).await?.id),
-        None => None,
+    let who = caller(ctx)?;
+    let new = app::accounts::NewAgency {
+        unit: unit_row(ctx, "unitId", &input.unit_id).await?,
+        parent: opt_agency(ctx, "parentAgencyId", input.parent_agency_id.as_ref()).await?,
+        key: input.key,
+        name: input.name,
+        short_name: input.short_name,
+        kind: input.kind,
+        valid_from: input.valid_from.map(|d| d.0),
     };
-    let agency = audited(ctx, "agency.create", None, async |txn| {
-        agencies::create(
-            txn,
-            agencies::NewAgency {
-                key: input.key,
-                name: input.name,
-                short_name: input.short_name,
-                kind: input.kind,
-                unit_id: unit.id,
-                parent_id: parent,
-                valid_from: input.valid_from.map(|d| d.0),
-            },
-        )
-        .await
-    })
-    .await?;
+    let agency = app::accounts::create_agency(database(ctx)?, &who, new).await?;
     Ok(AgencyPayload {
         agency: Agency(Arc::new(agency)),
     })
@@ -733,35 +551,16 @@ pub async fn create_agency(ctx: &Context<'_>, input: CreateAgencyInput) -> Resul
 
 /// `updateAgency`.
 pub async fn update_agency(ctx: &Context<'_>, input: UpdateAgencyInput) -> Result<AgencyPayload> {
+    let who = caller(ctx)?;
     let current = agency_row(ctx, "id", &input.id).await?;
-    let unit = current_home(ctx, Some(current.admin_unit_id)).await?;
-    // Closing an agency (its last day, its successor) winds it down, also at a historical
-    // unit; renaming it needs a unit valid today.
-    let closing_only = input.name.is_none() && input.short_name.is_none() && input.kind.is_none();
-    let kind = if closing_only {
-        WriteKind::Close
-    } else {
-        WriteKind::Change
-    };
-    access(ctx)?.authorize_admin(unit.as_ref(), kind).await?;
-    let successor = match &input.successor_id {
-        Some(id) => Some(usable_agency(ctx, "successorId", id).await?.id),
-        None => None,
-    };
-    let change = agencies::AgencyChange {
+    let update = app::accounts::AgencyUpdate {
+        successor: opt_agency(ctx, "successorId", input.successor_id.as_ref()).await?,
         name: input.name,
         short_name: input.short_name,
         kind: input.kind,
         valid_to: input.valid_to.map(|d| d.0),
-        successor_id: successor,
     };
-    let agency = audited(
-        ctx,
-        "agency.update",
-        Some(current.snapshot()),
-        async |txn| agencies::update(txn, current, &change).await,
-    )
-    .await?;
+    let agency = app::accounts::update_agency(database(ctx)?, &who, current, update).await?;
     Ok(AgencyPayload {
         agency: Agency(Arc::new(agency)),
     })

@@ -22,8 +22,8 @@ use entity::{
 use rust_decimal::Decimal;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Iterable, QueryFilter,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, Iterable, QueryFilter,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -204,6 +204,8 @@ pub enum ImportOutcome {
 /// The result of importing one file.
 #[derive(Clone, Debug)]
 pub struct ImportReport {
+    /// The plan's row id.
+    pub plan_id: i64,
     /// The plan's key.
     pub plan_key: String,
     /// What happened.
@@ -630,14 +632,23 @@ pub async fn is_present(db: &DatabaseConnection, content: &str) -> AppResult<boo
         .is_some())
 }
 
-/// Imports one plan file.
+/// Imports one plan file in a write transaction of its own (tests, tools; the audited use
+/// case is `app::imports::plan_file`).
 pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResult<ImportReport> {
+    let txn = db::begin_write(db).await?;
+    let report = write_plan_file(&txn, content).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Writes one plan file inside the caller's write transaction; an unchanged file writes
+/// nothing (`ImportOutcome::Unchanged`).
+pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppResult<ImportReport> {
     let (file, targets, warnings) = parse(content)?;
     let ctx = Ctx {
         lines: Lines(content),
     };
     let hash = format!("{:x}", Sha256::digest(content.as_bytes()));
-    let txn = db::begin_write(db).await?;
     let now = Utc::now();
     let plan_span = file.plan.span();
     let p = file.plan.get_ref();
@@ -647,12 +658,12 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
     // edited since).
     if let Some(old) = plan::Entity::find()
         .filter(plan::Column::Code.eq(plan_key.as_str()))
-        .one(&txn)
+        .one(txn)
         .await?
         && old.source_hash.as_deref() == Some(hash.as_str())
     {
-        txn.rollback().await?;
         return Ok(ImportReport {
+            plan_id: old.id,
             plan_key,
             outcome: ImportOutcome::Unchanged,
             targets: 0,
@@ -692,7 +703,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                     .cloned(),
             ),
         )
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .filter_map(|a| a.code.clone().map(|c| (c, a)))
@@ -704,7 +715,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         let span = a.span();
         let d = a.get_ref();
         let as_of = ctx.date(&span, "unit_as_of", &d.unit_as_of)?;
-        let unit = unit_id(&txn, &ctx, &span, &d.unit, as_of).await?;
+        let unit = unit_id(txn, &ctx, &span, &d.unit, as_of).await?;
         let name = text::clean(&d.name);
         let short_name = d.short_name.as_deref().map(text::clean);
         let old = stored.get(d.key.trim());
@@ -738,11 +749,11 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         }
         match old {
             Some(_) if m.is_changed() => {
-                m.update(&txn).await?;
+                m.update(txn).await?;
             }
             Some(_) => {}
             None => {
-                let inserted = m.insert(&txn).await?;
+                let inserted = m.insert(txn).await?;
                 agencies.ids.insert(d.key.trim().to_string(), inserted.id);
             }
         }
@@ -765,7 +776,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                     sea_orm::sea_query::Expr::value(parent),
                 )
                 .filter(agency::Column::Id.eq(id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
         }
     }
@@ -778,7 +789,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         .collect();
     let mut stored_indicators: HashMap<String, indicator::Model> = indicator::Entity::find()
         .filter(indicator::Column::Code.is_in(declared))
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .map(|i| (i.code.clone(), i))
@@ -812,11 +823,11 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             .set_if_not_equals(ctx.word(&span, "aggregation", &d.aggregation)?);
         match old {
             Some(_) if m.is_changed() => {
-                m.update(&txn).await?;
+                m.update(txn).await?;
             }
             Some(_) => {}
             None => {
-                m.insert(&txn).await?;
+                m.insert(txn).await?;
             }
         }
     }
@@ -834,7 +845,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
     };
     let indicator_ids: HashMap<String, i64> = indicator::Entity::find()
         .filter(indicator::Column::Code.is_in(target_indicators))
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .map(|i| (i.code, i.id))
@@ -868,14 +879,14 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                 d.unit_as_of.as_deref().unwrap_or_default(),
             )?,
         };
-        let unit = unit_id(&txn, &ctx, &span, &d.unit, as_of).await?;
+        let unit = unit_id(txn, &ctx, &span, &d.unit, as_of).await?;
         let issuer = match &d.issuer {
             Some(k) => Some(agencies.get(&ctx, &span, "issuer", k)?),
             None => None,
         };
         let existing = plan::Entity::find()
             .filter(plan::Column::Code.eq(d.key.trim()))
-            .one(&txn)
+            .one(txn)
             .await?;
         let number = d.number.as_deref().map(text::clean);
         let title = text::clean(&d.title);
@@ -916,11 +927,11 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                 match old {
                     Some(o) if m.is_changed() => {
                         m.updated_at = Set(now);
-                        m.update(&txn).await?;
+                        m.update(txn).await?;
                         o.id
                     }
                     Some(o) => o.id,
-                    None => m.insert(&txn).await?.id,
+                    None => m.insert(txn).await?.id,
                 }
             }
         };
@@ -930,7 +941,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
     // The plan itself.
     let existing = plan::Entity::find()
         .filter(plan::Column::Code.eq(plan_key.as_str()))
-        .one(&txn)
+        .one(txn)
         .await?;
     let issued_on = ctx.opt_date(&plan_span, "issued_on", &p.issued_on)?;
     let as_of = match issued_on {
@@ -941,7 +952,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             p.unit_as_of.as_deref().unwrap_or_default(),
         )?,
     };
-    let plan_unit = unit_id(&txn, &ctx, &plan_span, &p.unit, as_of).await?;
+    let plan_unit = unit_id(txn, &ctx, &plan_span, &p.unit, as_of).await?;
     let issuer = match &p.issuer {
         Some(k) => Some(agencies.get(&ctx, &plan_span, "issuer", k)?),
         None => None,
@@ -953,7 +964,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             Some(id) => Some(id),
             None => plan::Entity::find()
                 .filter(plan::Column::Code.eq(k.trim()))
-                .one(&txn)
+                .one(txn)
                 .await?
                 .map(|pl| pl.id),
         };
@@ -1002,14 +1013,14 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             // version of the file.
             let assignment_ids: Vec<i64> = assignment::Entity::find()
                 .filter(assignment::Column::PlanId.eq(old.id))
-                .all(&txn)
+                .all(txn)
                 .await?
                 .into_iter()
                 .map(|a| a.id)
                 .collect();
             let duty_ids: Vec<i64> = reporting_duty::Entity::find()
                 .filter(reporting_duty::Column::PlanId.eq(old.id))
-                .all(&txn)
+                .all(txn)
                 .await?
                 .into_iter()
                 .map(|d| d.id)
@@ -1020,7 +1031,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                         .add(entity::progress_report::Column::AssignmentId.is_in(assignment_ids))
                         .add(entity::progress_report::Column::ReportingDutyId.is_in(duty_ids)),
                 )
-                .one(&txn)
+                .one(txn)
                 .await?;
             if reports.is_some() {
                 return Err(AppError::Conflict(format!(
@@ -1030,32 +1041,32 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             let mut m = fields;
             m.id = Set(old.id);
             m.version = Set(old.version + 1);
-            m.update(&txn).await?;
+            m.update(txn).await?;
             // The document's content is replaced as a whole.
             target::Entity::delete_many()
                 .filter(target::Column::PlanId.eq(old.id))
                 .filter(target::Column::ParentTargetId.is_not_null())
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             target::Entity::delete_many()
                 .filter(target::Column::PlanId.eq(old.id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             assignment::Entity::delete_many()
                 .filter(assignment::Column::PlanId.eq(old.id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             reporting_duty::Entity::delete_many()
                 .filter(reporting_duty::Column::PlanId.eq(old.id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             plan_basis::Entity::delete_many()
                 .filter(plan_basis::Column::PlanId.eq(old.id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             plan_addressee::Entity::delete_many()
                 .filter(plan_addressee::Column::PlanId.eq(old.id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             (old.id, ImportOutcome::Updated)
         }
@@ -1063,7 +1074,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             let mut m = fields;
             m.version = Set(1);
             m.created_at = Set(now);
-            (m.insert(&txn).await?.id, ImportOutcome::Created)
+            (m.insert(txn).await?.id, ImportOutcome::Created)
         }
     };
 
@@ -1075,7 +1086,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                 Some(id) => id,
                 None => plan::Entity::find()
                     .filter(plan::Column::Code.eq(k.trim()))
-                    .one(&txn)
+                    .one(txn)
                     .await?
                     .map(|pl| pl.id)
                     .ok_or_else(|| ctx.err(&span, format!("plan: no plan `{k}`")))?,
@@ -1089,7 +1100,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             citation: Set(Some(text::clean(&d.citation))),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
     }
     let mut addressees = BTreeSet::new();
@@ -1101,7 +1112,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             plan_id: Set(plan_id),
             agency_id: Set(agency_id),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
     }
 
@@ -1112,7 +1123,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
         targets.iter().rev().map(|t| (t, None)).collect();
     while let Some((t, parent_id)) = stack.pop() {
         let unit = match &t.unit {
-            Some(code) => unit_id(&txn, &ctx, &t.line, code, as_of).await?,
+            Some(code) => unit_id(txn, &ctx, &t.line, code, as_of).await?,
             None => plan_unit,
         };
         let indicator_id = match &t.indicator {
@@ -1144,7 +1155,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             wording: Set(t.wording.clone()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
         position += 1;
         if let Some(o) = &t.ordinal {
@@ -1189,7 +1200,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                 updated_at: Set(now),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(txn)
             .await?;
             assignments += 1;
             for agency_id in coordinators.iter().filter(|c| **c != lead_id) {
@@ -1197,7 +1208,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                     assignment_id: Set(row.id),
                     agency_id: Set(*agency_id),
                 }
-                .insert(&txn)
+                .insert(txn)
                 .await?;
             }
             for target_id in &target_ids {
@@ -1205,7 +1216,7 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
                     assignment_id: Set(row.id),
                     target_id: Set(*target_id),
                 }
-                .insert(&txn)
+                .insert(txn)
                 .await?;
             }
         }
@@ -1225,11 +1236,11 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
     }
-    txn.commit().await?;
     Ok(ImportReport {
+        plan_id,
         plan_key,
         outcome,
         targets: count_targets(&targets),

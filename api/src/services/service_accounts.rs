@@ -27,20 +27,6 @@ pub const SCOPES: &[&str] = &[
 
 const BAD_SECRET: &str = "invalid service account or secret";
 
-/// Creates a service account from codes (the CLI); returns it with its secret (shown once,
-/// never stored).
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
-    name: &str,
-    scopes: &[String],
-    unit_code: Option<&str>,
-    agency_key: Option<&str>,
-    expires_at: Option<DateTime<Utc>>,
-) -> AppResult<(service_account::Model, String)> {
-    let (home_unit_id, agency_id) = super::users::resolve_home(db, unit_code, agency_key).await?;
-    insert(db, name, scopes, home_unit_id, agency_id, expires_at, None).await
-}
-
 /// Inserts a service account whose home unit and agency the caller has checked; returns it
 /// with its secret.
 pub async fn insert<C: ConnectionTrait>(
@@ -160,19 +146,6 @@ pub async fn touch<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<()> {
         .filter(service_account::Column::Id.eq(id))
         .exec(db)
         .await?;
-    Ok(())
-}
-
-/// Revokes an account: its tokens stop working within the revocation staleness.
-pub async fn revoke(db: &DatabaseConnection, name: &str) -> AppResult<()> {
-    let done = service_account::Entity::update_many()
-        .col_expr(service_account::Column::RevokedAt, Expr::value(Utc::now()))
-        .filter(service_account::Column::Name.eq(name.trim()))
-        .exec(db)
-        .await?;
-    if done.rows_affected == 0 {
-        return Err(AppError::NotFound(format!("no service account {name}")));
-    }
     Ok(())
 }
 

@@ -11,22 +11,6 @@ use entity::{agency, app_user};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-/// A user to create.
-pub struct NewUser<'a> {
-    /// Login name.
-    pub username: &'a str,
-    /// Display name.
-    pub display_name: Option<&'a str>,
-    /// Role.
-    pub role: Role,
-    /// Home unit code (resolved today); none for a national user.
-    pub unit_code: Option<&'a str>,
-    /// Agency key.
-    pub agency_key: Option<&'a str>,
-    /// Password in clear (hashed here, never stored or logged).
-    pub password: &'a str,
-}
-
 /// Resolves a principal's home unit (a code valid today) and agency (a key) to row ids.
 pub async fn resolve_home<C: ConnectionTrait>(
     db: &C,
@@ -54,21 +38,6 @@ pub async fn resolve_home<C: ConnectionTrait>(
         None => None,
     };
     Ok((home_unit_id, agency_id))
-}
-
-/// Creates a user from codes (the CLI): the home unit must be valid today.
-pub async fn create<C: ConnectionTrait>(db: &C, u: NewUser<'_>) -> AppResult<app_user::Model> {
-    let (home_unit_id, agency_id) = resolve_home(db, u.unit_code, u.agency_key).await?;
-    insert(
-        db,
-        u.username,
-        u.display_name,
-        u.role,
-        home_unit_id,
-        agency_id,
-        u.password,
-    )
-    .await
 }
 
 /// Longest username, in characters.
@@ -306,6 +275,7 @@ struct UserRow {
 /// random initial password, returned once.
 pub async fn import_csv<C: ConnectionTrait>(
     db: &C,
+    actor: &super::audit::Actor,
     content: &str,
 ) -> AppResult<Result<ImportReport, Vec<RowError>>> {
     use sea_orm::ActiveEnum;
@@ -399,7 +369,7 @@ pub async fn import_csv<C: ConnectionTrait>(
             Ok(u) => {
                 super::audit::record(
                     db,
-                    &super::audit::Actor::cli(),
+                    actor,
                     "user.import",
                     "user",
                     u.id,
@@ -430,6 +400,7 @@ pub async fn import_csv<C: ConnectionTrait>(
 /// through lineage. One transaction, with an audit event per user.
 pub async fn move_closed_unit<C: ConnectionTrait>(
     db: &C,
+    actor: &super::audit::Actor,
     from: &str,
     from_date: Option<chrono::NaiveDate>,
     to: &str,
@@ -471,7 +442,7 @@ pub async fn move_closed_unit<C: ConnectionTrait>(
     for u in &moved {
         super::audit::record(
             db,
-            &super::audit::Actor::cli(),
+            actor,
             "user.move",
             "user",
             u.id,

@@ -1,0 +1,143 @@
+//! Imports of files: plan files, national unit lists and mappings, user lists, and the move of
+//! a closed unit's users. Each is one write transaction with its audit event (the operator at
+//! the CLI, or a principal through the API), all or nothing.
+
+use super::Caller;
+use crate::db;
+use crate::error::AppResult;
+use crate::services::audit;
+use crate::services::plan_import::{self, ImportOutcome, ImportReport};
+use crate::services::unit_import::{self, LineageReport, LineageRow, SnapshotReport, UnitRow};
+use crate::services::users::{self, ImportReport as UserImportReport, RowError};
+use chrono::NaiveDate;
+use entity::app_user;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+/// Imports one plan file; an unchanged file writes nothing, not even an audit event.
+pub async fn plan_file(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    content: &str,
+) -> AppResult<ImportReport> {
+    let txn = db::begin_write(db).await?;
+    let report = plan_import::write_plan_file(&txn, content).await?;
+    if report.outcome != ImportOutcome::Unchanged {
+        let action = match report.outcome {
+            ImportOutcome::Created => "plan.import.create",
+            _ => "plan.import.update",
+        };
+        audit::record(
+            &txn,
+            &caller.actor,
+            action,
+            "plan",
+            report.plan_id,
+            None,
+            Some(json!({
+                "key": report.plan_key,
+                "targets": report.targets,
+                "assignments": report.assignments,
+                "reportingDuties": report.reporting_duties,
+                "agencies": report.agencies,
+            })),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Applies a national list of units as of `valid_from` (none: the first list), rebuilding the
+/// scope closure in the same transaction.
+pub async fn unit_list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    source: &str,
+    rows: &[UnitRow],
+    valid_from: Option<NaiveDate>,
+) -> AppResult<SnapshotReport> {
+    let txn = db::begin_write(db).await?;
+    let report = unit_import::apply_snapshot(&txn, rows, valid_from).await?;
+    audit::record(
+        &txn,
+        &caller.actor,
+        "units.import",
+        "unit_list",
+        0,
+        None,
+        Some(json!({
+            "source": source,
+            "validFrom": valid_from,
+            "rows": rows.len(),
+            "continued": report.continued,
+            "opened": report.opened,
+            "closed": report.closed,
+            "lineage": report.lineage,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Applies an old→new mapping effective on `effective`, rebuilding the scope closure in the
+/// same transaction.
+pub async fn lineage(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    source: &str,
+    rows: &[LineageRow],
+    effective: NaiveDate,
+) -> AppResult<LineageReport> {
+    let txn = db::begin_write(db).await?;
+    let report = unit_import::apply_lineage(&txn, rows, effective).await?;
+    audit::record(
+        &txn,
+        &caller.actor,
+        "units.lineage",
+        "unit_list",
+        0,
+        None,
+        Some(json!({
+            "source": source,
+            "effective": effective,
+            "rows": rows.len(),
+            "written": report.written,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped.len(),
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Imports users from CSV (see `services::users::import_csv`): every bad row reported and
+/// nothing written, or every new user created with its audit event.
+pub async fn user_list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    content: &str,
+) -> AppResult<Result<UserImportReport, Vec<RowError>>> {
+    let txn = db::begin_write(db).await?;
+    let outcome = users::import_csv(&txn, &caller.actor, content).await?;
+    if outcome.is_ok() {
+        txn.commit().await?;
+    }
+    Ok(outcome)
+}
+
+/// Moves the users of a closed unit to the unit that took it over.
+pub async fn move_users(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    from: &str,
+    from_date: Option<NaiveDate>,
+    to: &str,
+) -> AppResult<Vec<app_user::Model>> {
+    let txn = db::begin_write(db).await?;
+    let moved = users::move_closed_unit(&txn, &caller.actor, from, from_date, to).await?;
+    txn.commit().await?;
+    Ok(moved)
+}

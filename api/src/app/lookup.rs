@@ -1,0 +1,95 @@
+//! The rows a use case acts on, found the way each caller names them: by row id (GraphQL's
+//! global ids, decoded above this layer) or by code and key (the CLI). A row that does not
+//! exist is bad input on the named field, or `NOT_FOUND` for the object a write is about.
+
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::services::units;
+use entity::{admin_unit, agency, app_user, service_account};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+/// A unit version by id.
+pub async fn unit<C: ConnectionTrait>(
+    db: &C,
+    field: &str,
+    id: i64,
+) -> AppResult<admin_unit::Model> {
+    admin_unit::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, "no such unit"))
+}
+
+/// A unit version by id, if any (a home unit that may be national).
+pub async fn unit_opt<C: ConnectionTrait>(
+    db: &C,
+    id: Option<i64>,
+) -> AppResult<Option<admin_unit::Model>> {
+    match id {
+        Some(id) => Ok(admin_unit::Entity::find_by_id(id).one(db).await?),
+        None => Ok(None),
+    }
+}
+
+/// The unit with this code today.
+pub async fn unit_today<C: ConnectionTrait>(
+    db: &C,
+    field: &str,
+    code: &str,
+) -> AppResult<admin_unit::Model> {
+    units::by_code(db, code, clock::today(), None)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, format!("no unit {code} today")))
+}
+
+/// An agency by id.
+pub async fn agency<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResult<agency::Model> {
+    agency::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, "no such agency"))
+}
+
+/// An agency by its key.
+pub async fn agency_by_key<C: ConnectionTrait>(
+    db: &C,
+    field: &str,
+    key: &str,
+) -> AppResult<agency::Model> {
+    agency::Entity::find()
+        .filter(agency::Column::Code.eq(key.trim()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, format!("no agency {key}")))
+}
+
+/// A user by id.
+pub async fn user<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<app_user::Model> {
+    app_user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such user".into()))
+}
+
+/// A service account by id.
+pub async fn service_account<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> AppResult<service_account::Model> {
+    service_account::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such service account".into()))
+}
+
+/// A service account by its name.
+pub async fn service_account_by_name<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> AppResult<service_account::Model> {
+    service_account::Entity::find()
+        .filter(service_account::Column::Name.eq(name.trim()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no service account {name}")))
+}
