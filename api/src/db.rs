@@ -17,14 +17,40 @@ pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Statements above this duration are logged (their SQL, never their values).
 const SLOW_STATEMENT: Duration = Duration::from_millis(250);
 
-/// Counts the statements a pool has run: tests use it to prove that relations are batched.
+/// Counts the statements a pool has run, and records their SQL while asked to: tests use it
+/// to prove that relations are batched and that a page reads only its rows.
 #[derive(Clone, Debug, Default)]
-pub struct StatementCounter(Arc<AtomicU64>);
+pub struct StatementCounter(Arc<AtomicU64>, Arc<std::sync::Mutex<Option<Vec<String>>>>);
 
 impl StatementCounter {
     /// Statements run so far.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
+    }
+
+    /// Starts recording the SQL (never the values) of the statements run from now on.
+    pub fn record(&self) {
+        if let Ok(mut log) = self.1.lock() {
+            *log = Some(Vec::new());
+        }
+    }
+
+    /// Stops recording and returns the SQL recorded, oldest first.
+    pub fn recorded(&self) -> Vec<String> {
+        self.1
+            .lock()
+            .ok()
+            .and_then(|mut log| log.take())
+            .unwrap_or_default()
+    }
+
+    fn note(&self, sql: &str) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut log) = self.1.lock()
+            && let Some(log) = log.as_mut()
+        {
+            log.push(sql.to_string());
+        }
     }
 }
 
@@ -34,9 +60,9 @@ pub async fn connect_counted(
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     let mut conn = connect(url).await?;
     let counter = StatementCounter::default();
-    let inner = counter.0.clone();
+    let inner = counter.clone();
     conn.set_metric_callback(move |info| {
-        inner.fetch_add(1, Ordering::Relaxed);
+        inner.note(&info.statement.sql);
         if info.elapsed > SLOW_STATEMENT {
             tracing::warn!(
                 elapsed_ms = info.elapsed.as_millis() as u64,

@@ -11,6 +11,7 @@ mod m20261122_000002_import_keys;
 mod m20261122_000003_sessions;
 mod m20261122_000004_unit_scope;
 mod m20261129_000005_username_case;
+mod m20261129_000006_bytewise_keys;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_sessions::Migration),
             Box::new(m20261122_000004_unit_scope::Migration),
             Box::new(m20261129_000005_username_case::Migration),
+            Box::new(m20261129_000006_bytewise_keys::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ mod import;
 mod logs;
 mod migrations;
 mod national;
+mod pages;
 mod plans;
 mod schema;
 mod service_accounts;

@@ -13,11 +13,11 @@ use crate::clock;
 use crate::connection;
 use crate::error::{AppError, AppResult};
 use crate::http::RequestId;
-use crate::services::service_accounts;
+use crate::services::{service_accounts, users};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use entity::enums as E;
 use entity::{admin_unit, agency, app_user, service_account};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use std::sync::Arc;
 
 fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
@@ -185,29 +185,18 @@ pub async fn list_users(
     args: PageArgs,
 ) -> Result<UserConnection> {
     let f = filter.unwrap_or_default();
-    let mut select = app_user::Entity::find().filter(access(ctx)?.visible_users()?.condition());
-    if let Some(role) = f.role {
-        select = select.filter(app_user::Column::Role.eq(role_of(role)));
-    }
-    if let Some(active) = f.active {
-        select = select.filter(app_user::Column::Active.eq(active));
-    }
-    if let Some(unit) = &f.home_unit_id {
-        select = select.filter(app_user::Column::HomeUnitId.eq(decode(
-            "AdminUnit",
-            "homeUnitId",
-            unit,
-        )?));
-    }
-    let all: Vec<User> = select
-        .order_by_asc(app_user::Column::Username)
-        .order_by_asc(app_user::Column::Id)
-        .all(database(ctx)?)
-        .await?
-        .into_iter()
-        .map(|u| User(Arc::new(u)))
-        .collect();
-    let page = pagination::paginate(&all, User::position, &args, max_page(ctx))?;
+    let q = users::UserQuery {
+        role: f.role.map(role_of),
+        active: f.active,
+        home_unit_id: match &f.home_unit_id {
+            Some(unit) => Some(decode("AdminUnit", "homeUnitId", unit)?),
+            None => None,
+        },
+    };
+    let visible = access(ctx)?.visible_users()?;
+    let request = pagination::page_request(&args, max_page(ctx))?;
+    let (rows, total) = users::user_page(database(ctx)?, &visible, &q, &request).await?;
+    let page = pagination::Page::from_rows(rows.map(|u| User(Arc::new(u))), User::position, total);
     Ok(UserConnection { page })
 }
 
@@ -216,17 +205,14 @@ pub async fn list_service_accounts(
     ctx: &Context<'_>,
     args: PageArgs,
 ) -> Result<ServiceAccountConnection> {
-    let select = service_account::Entity::find()
-        .filter(access(ctx)?.visible_service_accounts()?.condition());
-    let all: Vec<ServiceAccount> = select
-        .order_by_asc(service_account::Column::Name)
-        .order_by_asc(service_account::Column::Id)
-        .all(database(ctx)?)
-        .await?
-        .into_iter()
-        .map(|a| ServiceAccount(Arc::new(a)))
-        .collect();
-    let page = pagination::paginate(&all, ServiceAccount::position, &args, max_page(ctx))?;
+    let visible = access(ctx)?.visible_service_accounts()?;
+    let request = pagination::page_request(&args, max_page(ctx))?;
+    let (rows, total) = service_accounts::account_page(database(ctx)?, &visible, &request).await?;
+    let page = pagination::Page::from_rows(
+        rows.map(|a| ServiceAccount(Arc::new(a))),
+        ServiceAccount::position,
+        total,
+    );
     Ok(ServiceAccountConnection { page })
 }
 

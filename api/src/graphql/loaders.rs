@@ -3,6 +3,8 @@
 
 use crate::error::AppError;
 use crate::policy::Access;
+use crate::services::page::{PageRequest, Rows};
+use crate::services::plans::AssignmentQuery;
 use crate::services::units::{self, Direction};
 use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::NaiveDate;
@@ -232,7 +234,62 @@ by_id_loader!(/** Targets by id. */ TargetById, target);
 by_id_loader!(/** Assignments by id. */ AssignmentById, assignment);
 by_id_loader!(/** Reporting duties by id. */ DutyById, reporting_duty);
 group_loader!(/** Targets of plans, in document order. */ TargetsOfPlan, target, PlanId, plan_id, [Position, Id]);
-group_loader!(/** Assignments of plans, in document order. */ AssignmentsOfPlan, assignment, PlanId, plan_id, [Position, Id]);
+
+/// A page of a plan's assignments, keyed by plan, filter and page: plans that ask for the same
+/// filter and page share one windowed statement.
+pub type AssignmentPageKey = (i64, AssignmentQuery, PageRequest);
+
+/// Pages of assignments of plans (`row_number()` per plan, one statement per distinct page).
+pub struct AssignmentPages(pub DatabaseConnection);
+impl Loader<AssignmentPageKey> for AssignmentPages {
+    type Value = Arc<Rows<entity::assignment::Model>>;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[AssignmentPageKey],
+    ) -> Result<HashMap<AssignmentPageKey, Self::Value>, AppError> {
+        let mut groups: HashMap<(AssignmentQuery, PageRequest), Vec<i64>> = HashMap::new();
+        for (plan, q, page) in keys {
+            groups
+                .entry((q.clone(), page.clone()))
+                .or_default()
+                .push(*plan);
+        }
+        let mut out = HashMap::new();
+        for ((q, page), plans) in groups {
+            for (plan, rows) in
+                crate::services::plans::assignment_pages(&self.0, &plans, &q, &page).await?
+            {
+                out.insert((plan, q.clone(), page.clone()), Arc::new(rows));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Numbers of a plan's assignments under a filter, keyed by plan and filter.
+pub struct AssignmentCounts(pub DatabaseConnection);
+impl Loader<(i64, AssignmentQuery)> for AssignmentCounts {
+    type Value = usize;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[(i64, AssignmentQuery)],
+    ) -> Result<HashMap<(i64, AssignmentQuery), usize>, AppError> {
+        let mut groups: HashMap<AssignmentQuery, Vec<i64>> = HashMap::new();
+        for (plan, q) in keys {
+            groups.entry(q.clone()).or_default().push(*plan);
+        }
+        let mut out = HashMap::new();
+        for (q, plans) in groups {
+            let counts = crate::services::plans::assignment_counts(&self.0, &plans, &q).await?;
+            for plan in plans {
+                out.insert((plan, q.clone()), counts.get(&plan).copied().unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+}
 group_loader!(/** Legal bases of plans. */ BasesOfPlan, plan_basis, PlanId, plan_id, [Position, Id]);
 group_loader!(/** Addressees of plans. */ AddresseesOfPlan, plan_addressee, PlanId, plan_id, [AgencyId]);
 group_loader!(/** Reporting duties of plans. */ DutiesOfPlan, reporting_duty, PlanId, plan_id, [DueOn, Id]);
@@ -267,8 +324,10 @@ pub struct Loaders {
     pub duty: DataLoader<DutyById>,
     /// Targets by plan.
     pub targets_of_plan: DataLoader<TargetsOfPlan>,
-    /// Assignments by plan.
-    pub assignments_of_plan: DataLoader<AssignmentsOfPlan>,
+    /// Pages of assignments by plan.
+    pub assignment_pages: DataLoader<AssignmentPages>,
+    /// Numbers of assignments by plan (shared, so that a deferred `totalCount` can hold it).
+    pub assignment_counts: Arc<DataLoader<AssignmentCounts>>,
     /// Bases by plan.
     pub bases_of_plan: DataLoader<BasesOfPlan>,
     /// Addressees by plan.
@@ -303,7 +362,11 @@ impl Loaders {
             assignment: DataLoader::new(AssignmentById(db.clone()), spawn_in_span),
             duty: DataLoader::new(DutyById(db.clone()), spawn_in_span),
             targets_of_plan: DataLoader::new(TargetsOfPlan(db.clone()), spawn_in_span),
-            assignments_of_plan: DataLoader::new(AssignmentsOfPlan(db.clone()), spawn_in_span),
+            assignment_pages: DataLoader::new(AssignmentPages(db.clone()), spawn_in_span),
+            assignment_counts: Arc::new(DataLoader::new(
+                AssignmentCounts(db.clone()),
+                spawn_in_span,
+            )),
             bases_of_plan: DataLoader::new(BasesOfPlan(db.clone()), spawn_in_span),
             addressees_of_plan: DataLoader::new(AddresseesOfPlan(db.clone()), spawn_in_span),
             implementing: DataLoader::new(ImplementingPlans(db.clone(), access), spawn_in_span),

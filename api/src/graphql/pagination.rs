@@ -8,8 +8,7 @@ use async_graphql::SimpleObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// Default page size when neither `first` nor `last` is given.
-pub const DEFAULT_PAGE_SIZE: usize = 100;
+pub use crate::services::page::{DEFAULT_PAGE_SIZE, Key, PageRequest, Rows, Total};
 
 /// Information about the page of a connection.
 #[derive(Clone, Debug, SimpleObject)]
@@ -36,9 +35,6 @@ pub struct PageArgs {
     /// At most this many from the end.
     pub last: Option<i32>,
 }
-
-/// A position in an ordered list: the sort key and the id that breaks ties.
-pub type Key = (String, i64);
 
 /// Encodes a cursor.
 pub fn encode_cursor(key: &Key) -> String {
@@ -71,8 +67,47 @@ pub struct Page<T> {
     pub items: Vec<(String, T)>,
     /// Page information.
     pub info: PageInfo,
-    /// Items in the whole list.
-    pub total: usize,
+    /// Items in the whole list (counted only when a client selects `totalCount`).
+    pub total: Total,
+}
+
+impl<T> Page<T> {
+    /// A page of rows read in SQL by the keyset of their list.
+    pub fn from_rows(rows: Rows<T>, key: impl Fn(&T) -> Key, total: Total) -> Self {
+        let items: Vec<(String, T)> = rows
+            .rows
+            .into_iter()
+            .map(|t| (encode_cursor(&key(&t)), t))
+            .collect();
+        Page {
+            info: PageInfo {
+                has_next_page: rows.has_next,
+                has_previous_page: rows.has_prev,
+                start_cursor: items.first().map(|i| i.0.clone()),
+                end_cursor: items.last().map(|i| i.0.clone()),
+            },
+            items,
+            total,
+        }
+    }
+}
+
+/// Checks Relay arguments (sizes against `max`, cursors) into a page request for SQL.
+pub fn page_request(args: &PageArgs, max: usize) -> AppResult<PageRequest> {
+    Ok(PageRequest {
+        first: size("first", args.first, max)?,
+        last: size("last", args.last, max)?,
+        after: args
+            .after
+            .as_deref()
+            .map(|c| decode_cursor("after", c))
+            .transpose()?,
+        before: args
+            .before
+            .as_deref()
+            .map(|c| decode_cursor("before", c))
+            .transpose()?,
+    })
 }
 
 /// Cuts one page out of a list already in (sort key, id) order.
@@ -123,7 +158,7 @@ pub fn paginate<T: Clone>(
             end_cursor: items.last().map(|i| i.0.clone()),
         },
         items,
-        total: all.len(),
+        total: Total::Known(all.len()),
     })
 }
 
@@ -168,9 +203,10 @@ macro_rules! connection {
             async fn page_info(&self) -> &$crate::graphql::pagination::PageInfo {
                 &self.page.info
             }
-            /// Number of items in the whole list, all pages together.
-            async fn total_count(&self) -> usize {
-                self.page.total
+            /// Number of items in the whole list, all pages together (counted only when
+            /// selected).
+            async fn total_count(&self) -> async_graphql::Result<usize> {
+                Ok(self.page.total.get().await?)
             }
         }
     };

@@ -7,7 +7,7 @@ use crate::clock;
 use crate::connection;
 use crate::error::AppError;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use entity::enums::{self as E};
 use std::sync::Arc;
 
@@ -222,13 +222,7 @@ impl Plan {
 
     /// Its position in lists: newest issue first, undated last.
     pub fn position(&self) -> pagination::Key {
-        // Descending dates as an ascending key; undated plans after every dated one.
-        let day = self
-            .0
-            .issued_on
-            .map(|d| 100_000_000 - i64::from(d.num_days_from_ce()))
-            .unwrap_or(999_999_999);
-        (format!("{day:09}"), self.0.id)
+        crate::services::plans::plan_key(&self.0)
     }
 }
 
@@ -391,34 +385,48 @@ impl Plan {
         #[graphql(desc = "At most this many from the end.")] last: Option<i32>,
         #[graphql(desc = "Items before this cursor.")] before: Option<String>,
     ) -> Result<AssignmentConnection> {
-        let rows = loaders(ctx)?
-            .assignments_of_plan
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
         let filter = filter.unwrap_or_default();
-        let lead = match &filter.lead_agency_id {
-            Some(id) => Some(
-                super::scalars::decode_node_id_of("Agency", id)
-                    .ok_or_else(|| AppError::bad_input("leadAgencyId", "not an agency id"))?,
-            ),
-            None => None,
+        let q = crate::services::plans::AssignmentQuery {
+            status: filter.status.map(Into::into),
+            overdue: filter.overdue,
+            lead_agency_id: match &filter.lead_agency_id {
+                Some(id) => Some(
+                    super::scalars::decode_node_id_of("Agency", id)
+                        .ok_or_else(|| AppError::bad_input("leadAgencyId", "not an agency id"))?,
+                ),
+                None => None,
+            },
+            today: clock::today(),
         };
-        let today = clock::today();
-        let all: Vec<Assignment> = rows
-            .iter()
-            .filter(|a| filter.status.is_none_or(|s| a.status == s.into()))
-            .filter(|a| filter.overdue.is_none_or(|o| is_overdue(a, today) == o))
-            .filter(|a| lead.is_none_or(|l| a.lead_agency_id == l))
-            .map(|a| Assignment(Arc::new(a.clone())))
-            .collect();
         let args = PageArgs {
             after,
             before,
             first,
             last,
         };
-        let page = pagination::paginate(&all, |a| a.position(), &args, max_page(ctx))?;
+        let request = pagination::page_request(&args, max_page(ctx))?;
+        let l = loaders(ctx)?;
+        let rows = l
+            .assignment_pages
+            .load_one((self.0.id, q.clone(), request))
+            .await?
+            .map(|r| (*r).clone())
+            .unwrap_or(pagination::Rows {
+                rows: Vec::new(),
+                has_next: false,
+                has_prev: false,
+            });
+        let counts = l.assignment_counts.clone();
+        let key = (self.0.id, q);
+        let total = pagination::Total::Deferred(Arc::new(move || {
+            let (counts, key) = (counts.clone(), key.clone());
+            Box::pin(async move { Ok(counts.load_one(key).await?.unwrap_or(0)) })
+        }));
+        let page = pagination::Page::from_rows(
+            rows.map(|a| Assignment(Arc::new(a))),
+            Assignment::position,
+            total,
+        );
         Ok(AssignmentConnection { page })
     }
     /// Reporting duties the plan sets.
@@ -624,7 +632,7 @@ pub struct Assignment(pub Arc<entity::assignment::Model>);
 
 impl Assignment {
     fn position(&self) -> pagination::Key {
-        (format!("{:06}", self.0.position), self.0.id)
+        crate::services::plans::assignment_key(&self.0)
     }
 }
 

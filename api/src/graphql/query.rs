@@ -308,18 +308,17 @@ impl QueryRoot {
             issuer_id,
             search: f.search.clone(),
         };
-        let all: Vec<Plan> = plans::find_plans(db(ctx)?, &access(ctx)?.visible_plans(), &q)
-            .await?
-            .into_iter()
-            .map(|p| Plan(Arc::new(p)))
-            .collect();
         let args = PageArgs {
             after,
             before,
             first,
             last,
         };
-        let page = pagination::paginate(&all, Plan::position, &args, max_page(ctx))?;
+        let request = pagination::page_request(&args, max_page(ctx))?;
+        let (rows, total) =
+            plans::plan_page(db(ctx)?, &access(ctx)?.visible_plans(), &q, &request).await?;
+        let page =
+            pagination::Page::from_rows(rows.map(|p| Plan(Arc::new(p))), Plan::position, total);
         Ok(PlanConnection { page })
     }
 
@@ -401,18 +400,24 @@ impl QueryRoot {
         #[graphql(desc = "Items after this cursor.")] after: Option<String>,
     ) -> Result<IndicatorConnection> {
         let f = filter.unwrap_or_default();
-        let all: Vec<Indicator> =
-            plans::find_indicators(db(ctx)?, f.search.as_deref(), f.category.map(Into::into))
-                .await?
-                .into_iter()
-                .map(|i| Indicator(Arc::new(i)))
-                .collect();
         let args = PageArgs {
             after,
             first,
             ..Default::default()
         };
-        let page = pagination::paginate(&all, Indicator::position, &args, max_page(ctx))?;
+        let request = pagination::page_request(&args, max_page(ctx))?;
+        let (rows, total) = plans::indicator_page(
+            db(ctx)?,
+            f.search.as_deref(),
+            f.category.map(Into::into),
+            &request,
+        )
+        .await?;
+        let page = pagination::Page::from_rows(
+            rows.map(|i| Indicator(Arc::new(i))),
+            Indicator::position,
+            total,
+        );
         Ok(IndicatorConnection { page })
     }
 
@@ -422,10 +427,8 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Indicator code, e.g. \"GRDP_GROWTH\".")] code: String,
     ) -> Result<Option<Indicator>> {
-        Ok(plans::find_indicators(db(ctx)?, None, None)
+        Ok(plans::indicator_by_code(db(ctx)?, &code)
             .await?
-            .into_iter()
-            .find(|i| i.code == code.trim())
             .map(|i| Indicator(Arc::new(i))))
     }
 

@@ -3,6 +3,7 @@
 
 pub mod agencies;
 pub mod audit;
+pub mod page;
 pub mod plan_import;
 pub mod plans;
 pub mod scope;

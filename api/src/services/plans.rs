@@ -1,13 +1,16 @@
 //! Reading plans, agencies and indicators.
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::policy::{Plans, Visible};
+use crate::services::page::{self, Key, Keyset, PageRequest, Rows, Total};
 use crate::text;
 use chrono::{Datelike, NaiveDate};
 use entity::admin_unit::{self, Entity as AdminUnit};
 use entity::enums::{IndicatorCategory, PlanKind, PlanStatus};
 use entity::{agency, indicator, plan};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{DatabaseConnection, Order, QuerySelect, Select};
 use std::collections::BTreeSet;
 
 /// Filters of the plans list.
@@ -104,21 +107,106 @@ pub async fn unit_scope<C: ConnectionTrait>(
     Ok(ids)
 }
 
-fn covers_year(p: &plan::Model, year: i32) -> bool {
-    match (p.period_from, p.period_to) {
-        (Some(from), to) => from <= year && to.unwrap_or(from) >= year,
-        (None, Some(to)) => to == year,
-        (None, None) => p.issued_on.is_some_and(|d| d.year() == year),
+/// Plans whose period covers `year` (or, without a period, issued that year).
+fn covers_year(year: i32) -> Condition {
+    let (start, end) = (
+        NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN),
+        NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX),
+    );
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(plan::Column::PeriodFrom.lte(year))
+                .add(
+                    Condition::any().add(plan::Column::PeriodTo.gte(year)).add(
+                        Condition::all()
+                            .add(plan::Column::PeriodTo.is_null())
+                            .add(plan::Column::PeriodFrom.gte(year)),
+                    ),
+                ),
+        )
+        .add(
+            Condition::all()
+                .add(plan::Column::PeriodFrom.is_null())
+                .add(plan::Column::PeriodTo.eq(year)),
+        )
+        .add(
+            Condition::all()
+                .add(plan::Column::PeriodFrom.is_null())
+                .add(plan::Column::PeriodTo.is_null())
+                .add(plan::Column::IssuedOn.between(start, end)),
+        )
+}
+
+/// Undated plans' sort key: after every dated one.
+const UNDATED: i64 = 999_999_999;
+/// Dated plans' sort key: descending days as an ascending number.
+const DAY_BASE: i64 = 100_000_000;
+
+/// A plan's position in lists: newest issue first, undated last, then by id.
+pub fn plan_key(p: &plan::Model) -> Key {
+    let day = p
+        .issued_on
+        .map(|d| DAY_BASE - i64::from(d.num_days_from_ce()))
+        .unwrap_or(UNDATED);
+    (format!("{day:09}"), p.id)
+}
+
+/// The order of plan lists, as a keyset.
+struct PlanOrder;
+
+impl Keyset<plan::Entity> for PlanOrder {
+    fn beyond(&self, key: &Key, forward: bool) -> AppResult<Condition> {
+        use plan::Column::{Id, IssuedOn};
+        let field = if forward { "after" } else { "before" };
+        let bad = || AppError::bad_input(field, "not a cursor of this list");
+        let n: i64 = key.0.parse().map_err(|_| bad())?;
+        let id = key.1;
+        if n == UNDATED {
+            return Ok(if forward {
+                Condition::all().add(IssuedOn.is_null()).add(Id.gt(id))
+            } else {
+                Condition::any()
+                    .add(IssuedOn.is_not_null())
+                    .add(Condition::all().add(IssuedOn.is_null()).add(Id.lt(id)))
+            });
+        }
+        let day = i32::try_from(DAY_BASE - n)
+            .ok()
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
+            .ok_or_else(bad)?;
+        Ok(if forward {
+            Condition::any()
+                .add(IssuedOn.is_null())
+                .add(IssuedOn.lt(day))
+                .add(Condition::all().add(IssuedOn.eq(day)).add(Id.gt(id)))
+        } else {
+            Condition::any()
+                .add(IssuedOn.gt(day))
+                .add(Condition::all().add(IssuedOn.eq(day)).add(Id.lt(id)))
+        })
+    }
+
+    fn order(&self, select: Select<plan::Entity>, order: Order) -> Select<plan::Entity> {
+        let (first, rest) = match order {
+            Order::Asc => (Order::Asc, Order::Desc),
+            _ => (Order::Desc, Order::Asc),
+        };
+        select
+            .order_by(Expr::col(plan::Column::IssuedOn).is_null(), first)
+            .order_by(plan::Column::IssuedOn, rest)
+            .order_by(plan::Column::Id, order)
     }
 }
 
-/// Plans the caller may read matching the filter, newest issue first (undated last), then by
-/// id.
-pub async fn find_plans<C: ConnectionTrait>(
-    db: &C,
+/// One page of the plans the caller may read matching the filter, newest issue first
+/// (undated last), then by id; the total is counted only when asked for.
+pub async fn plan_page(
+    db: &DatabaseConnection,
     visible: &Visible<Plans>,
     q: &PlanQuery,
-) -> AppResult<Vec<plan::Model>> {
+    page: &PageRequest,
+) -> AppResult<(Rows<plan::Model>, Total)> {
     let mut select = plan::Entity::find().filter(visible.condition());
     if let Some(code) = &q.unit_code {
         let roots = units_with_code(db, code, q.year).await?;
@@ -134,16 +222,13 @@ pub async fn find_plans<C: ConnectionTrait>(
     if let Some(issuer) = q.issuer_id {
         select = select.filter(plan::Column::IssuerAgencyId.eq(issuer));
     }
+    if let Some(y) = q.year {
+        select = select.filter(covers_year(y));
+    }
     let words = text::search_words(q.search.as_deref(), "filter.search")?;
     select = select.filter(text::contains_all(plan::Column::SearchKey, &words));
-    let mut plans = select.order_by_asc(plan::Column::Id).all(db).await?;
-    if let Some(y) = q.year {
-        plans.retain(|p| covers_year(p, y));
-    }
-    plans.sort_by_key(|p| (std::cmp::Reverse(p.issued_on), p.id));
-    // Undated plans last.
-    plans.sort_by_key(|p| p.issued_on.is_none());
-    Ok(plans)
+    let rows = page::fetch(db, select.clone(), &PlanOrder, page).await?;
+    Ok((rows, Total::count_of(db, select)))
 }
 
 /// The plans with this number issued by a unit with this code (any version), newest first.
@@ -209,22 +294,34 @@ pub async fn find_agencies<C: ConnectionTrait>(
     Ok(rows)
 }
 
-/// Indicators matching a search and category, by code.
-pub async fn find_indicators<C: ConnectionTrait>(
-    db: &C,
+/// One page of the indicators matching a search and category, by code (bytewise); the total
+/// only when asked.
+pub async fn indicator_page(
+    db: &DatabaseConnection,
     search: Option<&str>,
     category: Option<IndicatorCategory>,
-) -> AppResult<Vec<indicator::Model>> {
+    page: &PageRequest,
+) -> AppResult<(Rows<indicator::Model>, Total)> {
     let mut select = indicator::Entity::find();
     if let Some(c) = category {
         select = select.filter(indicator::Column::Category.eq(c));
     }
     let words = text::search_words(search, "filter.search")?;
     select = select.filter(text::contains_all(indicator::Column::SearchKey, &words));
-    // Sorted here, bytewise like the cursors, whatever the column's collation.
-    let mut rows = select.all(db).await?;
-    rows.sort_by(|a, b| (&a.code, a.id).cmp(&(&b.code, b.id)));
-    Ok(rows)
+    let order = page::ByText(indicator::Column::Code, indicator::Column::Id);
+    let rows = page::fetch(db, select.clone(), &order, page).await?;
+    Ok((rows, Total::count_of(db, select)))
+}
+
+/// The indicator with this code.
+pub async fn indicator_by_code<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+) -> AppResult<Option<indicator::Model>> {
+    Ok(indicator::Entity::find()
+        .filter(indicator::Column::Code.eq(code.trim()))
+        .one(db)
+        .await?)
 }
 
 /// Whether a reporting duty is late on `day`: for a single report, its due date has passed
@@ -365,4 +462,136 @@ pub async fn assignments_by_issuing_unit<C: ConnectionTrait>(
         }
     }
     Ok(by_unit.into_iter().collect())
+}
+
+/// Which assignments of a plan a nested list holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AssignmentQuery {
+    /// Only this status.
+    pub status: Option<entity::enums::AssignmentStatus>,
+    /// Only overdue (true) or not overdue (false) assignments, as of `today`.
+    pub overdue: Option<bool>,
+    /// Only those led by this agency.
+    pub lead_agency_id: Option<i64>,
+    /// The day "overdue" is judged on.
+    pub today: NaiveDate,
+}
+
+impl AssignmentQuery {
+    fn condition(&self) -> Condition {
+        use entity::assignment::Column as A;
+        use entity::enums::AssignmentStatus as S;
+        let mut c = Condition::all();
+        if let Some(s) = self.status {
+            c = c.add(A::Status.eq(s));
+        }
+        if let Some(lead) = self.lead_agency_id {
+            c = c.add(A::LeadAgencyId.eq(lead));
+        }
+        if let Some(overdue) = self.overdue {
+            let late = Condition::all()
+                .add(A::DueOn.lt(self.today))
+                .add(A::Status.is_not_in([S::Done, S::Cancelled]));
+            c = c.add(if overdue { late } else { late.not() });
+        }
+        c
+    }
+}
+
+/// An assignment's position in its plan: document order, then id.
+pub fn assignment_key(a: &entity::assignment::Model) -> Key {
+    (format!("{:06}", a.position), a.id)
+}
+
+/// One page of the assignments of each of several plans, in document order: one statement
+/// for all of them (`row_number()` per plan), reading at most `page.limit()` rows a plan.
+pub async fn assignment_pages<C: ConnectionTrait>(
+    db: &C,
+    plan_ids: &[i64],
+    q: &AssignmentQuery,
+    page: &PageRequest,
+) -> AppResult<std::collections::HashMap<i64, Rows<entity::assignment::Model>>> {
+    use entity::assignment::{Column as A, Entity as Assignment};
+    use sea_orm::sea_query::{Alias, Asterisk, Query};
+    use sea_orm::{QueryTrait, StatementBuilder};
+    let position = |field: &str, key: &Key| -> AppResult<(i32, i64)> {
+        Ok((
+            key.0
+                .parse()
+                .map_err(|_| AppError::bad_input(field, "not a cursor of this list"))?,
+            key.1,
+        ))
+    };
+    let beyond = |p: i32, id: i64, forward: bool| {
+        let (pos, row) = if forward {
+            (A::Position.gt(p), A::Id.gt(id))
+        } else {
+            (A::Position.lt(p), A::Id.lt(id))
+        };
+        Condition::any()
+            .add(pos)
+            .add(Condition::all().add(A::Position.eq(p)).add(row))
+    };
+    let mut cond = Condition::all()
+        .add(A::PlanId.is_in(plan_ids.iter().copied()))
+        .add(q.condition());
+    if let Some(after) = &page.after {
+        let (p, id) = position("after", after)?;
+        cond = cond.add(beyond(p, id, true));
+    }
+    if let Some(before) = &page.before {
+        let (p, id) = position("before", before)?;
+        cond = cond.add(beyond(p, id, false));
+    }
+    let direction = if page.backward() { "DESC" } else { "ASC" };
+    let rank = Expr::cust(format!(
+        "ROW_NUMBER() OVER (PARTITION BY plan_id ORDER BY position {direction}, id {direction})"
+    ));
+    let inner = Assignment::find()
+        .filter(cond)
+        .expr_as(rank, "page_rank")
+        .into_query();
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("page_rank")).lte(page.limit() as i64))
+        .order_by(Alias::new("plan_id"), Order::Asc)
+        .order_by(Alias::new("page_rank"), Order::Asc)
+        .to_owned();
+    let rows = Assignment::find()
+        .from_raw_sql(StatementBuilder::build(&outer, &db.get_database_backend()))
+        .all(db)
+        .await?;
+    let mut by_plan: std::collections::HashMap<i64, Vec<entity::assignment::Model>> =
+        plan_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        by_plan.entry(row.plan_id).or_default().push(row);
+    }
+    Ok(by_plan
+        .into_iter()
+        .map(|(plan, rows)| (plan, page.cut(rows)))
+        .collect())
+}
+
+/// How many assignments of each plan a nested list holds: one statement for all.
+pub async fn assignment_counts<C: ConnectionTrait>(
+    db: &C,
+    plan_ids: &[i64],
+    q: &AssignmentQuery,
+) -> AppResult<std::collections::HashMap<i64, usize>> {
+    use entity::assignment::{Column as A, Entity as Assignment};
+    let counts: Vec<(i64, i64)> = Assignment::find()
+        .select_only()
+        .column(A::PlanId)
+        .column_as(A::Id.count(), "n")
+        .filter(A::PlanId.is_in(plan_ids.iter().copied()))
+        .filter(q.condition())
+        .group_by(A::PlanId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(plan, n)| (plan, n as usize))
+        .collect())
 }

@@ -173,3 +173,19 @@ pub fn snapshot(a: &service_account::Model) -> serde_json::Value {
         "revokedAt": a.revoked_at,
     })
 }
+
+/// One page of the service accounts the caller administers, by name; the total only when
+/// asked.
+pub async fn account_page(
+    db: &DatabaseConnection,
+    visible: &crate::policy::Visible<crate::policy::ServiceAccounts>,
+    page: &super::page::PageRequest,
+) -> AppResult<(
+    super::page::Rows<service_account::Model>,
+    super::page::Total,
+)> {
+    let select = service_account::Entity::find().filter(visible.condition());
+    let order = super::page::ByText(service_account::Column::Name, service_account::Column::Id);
+    let rows = super::page::fetch(db, select.clone(), &order, page).await?;
+    Ok((rows, super::page::Total::count_of(db, select)))
+}

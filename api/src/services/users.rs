@@ -453,3 +453,36 @@ pub async fn move_closed_unit<C: ConnectionTrait>(
     }
     Ok(moved)
 }
+
+/// Which users a list holds (besides what the caller may see).
+#[derive(Clone, Debug, Default)]
+pub struct UserQuery {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only active (true) or deactivated (false) users.
+    pub active: Option<bool>,
+    /// Only users homed at this unit version.
+    pub home_unit_id: Option<i64>,
+}
+
+/// One page of the users the caller administers, by username; the total only when asked.
+pub async fn user_page(
+    db: &sea_orm::DatabaseConnection,
+    visible: &crate::policy::Visible<crate::policy::Users>,
+    q: &UserQuery,
+    page: &super::page::PageRequest,
+) -> AppResult<(super::page::Rows<app_user::Model>, super::page::Total)> {
+    let mut select = app_user::Entity::find().filter(visible.condition());
+    if let Some(role) = q.role {
+        select = select.filter(app_user::Column::Role.eq(role));
+    }
+    if let Some(active) = q.active {
+        select = select.filter(app_user::Column::Active.eq(active));
+    }
+    if let Some(unit) = q.home_unit_id {
+        select = select.filter(app_user::Column::HomeUnitId.eq(unit));
+    }
+    let order = super::page::ByText(app_user::Column::Username, app_user::Column::Id);
+    let rows = super::page::fetch(db, select.clone(), &order, page).await?;
+    Ok((rows, super::page::Total::count_of(db, select)))
+}
