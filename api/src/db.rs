@@ -11,6 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// The connection pool every layer passes down to the services.
+pub type Pool = DatabaseConnection;
+
 /// Longest a single PostgreSQL statement may run before the server cancels it.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(20);
 

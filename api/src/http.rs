@@ -15,7 +15,6 @@ use crate::auth::{Principal, SubjectStates, TokenService};
 use crate::config::{Profile, RequestLimits};
 use crate::error::{InternalCause, code};
 use crate::graphql::AppSchema;
-use crate::graphql::loaders::Loaders;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ServerError, Variables};
 use axum::Router;
@@ -446,18 +445,15 @@ async fn graphql(
         Err(message) => return refuse(StatusCode::BAD_REQUEST, media, message, &rid),
     };
 
-    let access = Arc::new(crate::policy::Access::new(
-        state.db.clone(),
-        principal.clone(),
-    ));
-    let mut request = async_graphql::Request::new(params.query)
-        .data(Loaders::new(&state.db, access.clone()))
-        .data(access)
-        .data(RequestId(rid.clone()))
-        .data(principal)
-        .data(crate::graphql::mutation::ClientAddress(
-            connect.map(|c| c.0.0.ip().to_string()),
-        ));
+    let mut request = crate::graphql::context::prepare(
+        &state.db,
+        async_graphql::Request::new(params.query),
+        crate::graphql::context::RequestInfo {
+            principal,
+            request_id: rid.clone(),
+            client_address: connect.map(|c| c.0.0.ip().to_string()),
+        },
+    );
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }

@@ -15,6 +15,8 @@ pub mod error;
 pub mod graphiql;
 pub mod graphql;
 pub mod http;
+pub mod loaders;
+pub mod model;
 pub mod period;
 pub mod policy;
 pub mod seed;

@@ -93,3 +93,34 @@ pub async fn service_account_by_name<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no service account {name}")))
 }
+
+/// A plan by id, if any (the caller then asks the policy whether it may be read).
+pub async fn plan_opt<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> AppResult<Option<entity::plan::Model>> {
+    Ok(entity::plan::Entity::find_by_id(id).one(db).await?)
+}
+
+/// A progress report by id, if any (the caller then asks the policy).
+pub async fn report_opt<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> AppResult<Option<entity::progress_report::Model>> {
+    Ok(entity::progress_report::Entity::find_by_id(id)
+        .one(db)
+        .await?)
+}
+
+/// A user by id, if any.
+pub async fn user_opt<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<app_user::Model>> {
+    Ok(app_user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// A service account by id, if any.
+pub async fn service_account_opt<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> AppResult<Option<service_account::Model>> {
+    Ok(service_account::Entity::find_by_id(id).one(db).await?)
+}

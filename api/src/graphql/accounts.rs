@@ -8,21 +8,17 @@ use super::scalars::{Date, DateTime, decode_node_id_of, node_id};
 use super::units::{AdminUnit, UnitNode, loaders, max_page};
 use super::viewer::Role;
 use crate::app;
-use crate::auth::{PrincipalKind, SubjectStates};
+use crate::auth::PrincipalKind;
 use crate::clock;
 use crate::connection;
 use crate::error::{AppError, AppResult};
-use crate::http::RequestId;
+use crate::model::enums as E;
+use crate::model::{admin_unit, agency, app_user, service_account};
 use crate::services::{service_accounts, users};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use entity::enums as E;
-use entity::{admin_unit, agency, app_user, service_account};
-use sea_orm::{DatabaseConnection, EntityTrait};
 use std::sync::Arc;
 
-fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
-}
+use super::context::db as database;
 
 /// A principal's home unit, seen today.
 pub(crate) async fn home_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<AdminUnit>> {
@@ -221,7 +217,7 @@ pub async fn user_node(ctx: &Context<'_>, id: i64) -> Result<Option<User>> {
     if !access(ctx)?.may_look_up_account(PrincipalKind::User, id) {
         return Err(access(ctx)?.denied("this user").into());
     }
-    let Some(u) = app_user::Entity::find_by_id(id).one(database(ctx)?).await? else {
+    let Some(u) = app::lookup::user_opt(database(ctx)?, id).await? else {
         return Ok(None);
     };
     let a = access(ctx)?;
@@ -239,10 +235,7 @@ pub async fn service_account_node(ctx: &Context<'_>, id: i64) -> Result<Option<S
     if !access(ctx)?.may_look_up_account(PrincipalKind::Service, id) {
         return Err(access(ctx)?.denied("this service account").into());
     }
-    let Some(s) = service_account::Entity::find_by_id(id)
-        .one(database(ctx)?)
-        .await?
-    else {
+    let Some(s) = app::lookup::service_account_opt(database(ctx)?, id).await? else {
         return Ok(None);
     };
     let a = access(ctx)?;
@@ -392,13 +385,7 @@ pub struct AgencyPayload {
     pub agency: Agency,
 }
 
-/// The caller of a write, as the use cases take it.
-fn caller(ctx: &Context<'_>) -> Result<app::Caller> {
-    let access = ctx.data::<Arc<crate::policy::Access>>()?.clone();
-    let rid = ctx.data::<RequestId>().ok().map(|r| r.0.clone());
-    let subjects = ctx.data::<Arc<SubjectStates>>().ok().cloned();
-    Ok(app::Caller::request(access, rid, subjects)?)
-}
+use super::context::caller;
 
 async fn unit_row(ctx: &Context<'_>, field: &str, id: &ID) -> Result<admin_unit::Model> {
     Ok(app::lookup::unit(database(ctx)?, field, decode("AdminUnit", field, id)?).await?)

@@ -1,8 +1,8 @@
 //! The GraphQL schema: its own types over the services (entities never reach it).
 
 pub mod accounts;
+pub mod context;
 pub mod document;
-pub mod loaders;
 pub mod mutation;
 pub mod pagination;
 pub mod plans;
@@ -13,8 +13,8 @@ pub mod viewer;
 
 use crate::auth::{SubjectStates, TokenService};
 use crate::config::Config;
+use crate::db::Pool;
 use async_graphql::{EmptySubscription, Schema};
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 /// The schema type.
@@ -30,7 +30,7 @@ pub struct Limits {
 /// Builds the schema. Per-request data (the DataLoaders, the request id) is added by the HTTP
 /// layer to each request, so that no cache outlives a request.
 pub fn build_schema(
-    db: DatabaseConnection,
+    db: Pool,
     config: &Config,
     tokens: Arc<TokenService>,
     subjects: Arc<SubjectStates>,

@@ -4,18 +4,13 @@
 use super::accounts;
 use super::scalars::DateTime;
 use crate::auth::sessions::{self, Session};
-use crate::auth::{Principal, PrincipalKind, SubjectStates, TokenService};
+use crate::auth::{PrincipalKind, SubjectStates, TokenService};
 use crate::error::AppError;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 /// Writes.
 pub struct MutationRoot;
-
-/// The client's address, for login throttling.
-#[derive(Clone, Debug)]
-pub struct ClientAddress(pub Option<String>);
 
 /// Credentials.
 #[derive(InputObject)]
@@ -104,9 +99,7 @@ pub struct LogoutPayload {
     pub client_mutation_id: Option<String>,
 }
 
-fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
-}
+use super::context::db;
 
 fn tokens<'a>(ctx: &Context<'a>) -> Result<&'a Arc<TokenService>> {
     ctx.data::<Arc<TokenService>>()
@@ -117,7 +110,7 @@ fn subjects<'a>(ctx: &Context<'a>) -> Result<&'a Arc<SubjectStates>> {
 }
 
 fn signed_in_user(ctx: &Context<'_>) -> Result<i64> {
-    match ctx.data::<Option<Principal>>()? {
+    match super::context::principal(ctx)? {
         Some(p) if p.kind == PrincipalKind::User => Ok(p.id),
         _ => Err(AppError::Unauthenticated("sign in first".into()).into()),
     }
@@ -133,7 +126,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Credentials.")] input: LoginInput,
     ) -> Result<AuthPayload> {
-        let address = ctx.data::<ClientAddress>().ok().and_then(|a| a.0.clone());
+        let address = super::context::context(ctx)?.client_address.clone();
         Ok(sessions::login(
             db(ctx)?,
             tokens(ctx)?,
@@ -152,7 +145,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The account's credentials.")] input: ServiceTokenInput,
     ) -> Result<ServiceTokenPayload> {
-        let address = ctx.data::<ClientAddress>().ok().and_then(|a| a.0.clone());
+        let address = super::context::context(ctx)?.client_address.clone();
         let (access_token, exp) = crate::services::service_accounts::exchange(
             db(ctx)?,
             tokens(ctx)?,

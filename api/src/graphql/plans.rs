@@ -6,9 +6,9 @@ use super::units::{AdminUnit, UnitNode, loaders, max_page};
 use crate::clock;
 use crate::connection;
 use crate::error::AppError;
+use crate::model::enums::{self as E};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use entity::enums::{self as E};
 use std::sync::Arc;
 
 /// Declares a GraphQL enum mirroring a stored one, variant for variant.
@@ -172,7 +172,7 @@ mirror_enum!(
     }
 );
 
-fn decimal(v: &Option<entity::DecimalText>) -> Option<Decimal> {
+fn decimal(v: &Option<crate::model::DecimalText>) -> Option<Decimal> {
     v.as_ref().map(|d| Decimal(d.as_str().to_string()))
 }
 
@@ -204,7 +204,7 @@ async fn unit_at(ctx: &Context<'_>, id: i64, day: NaiveDate) -> Result<AdminUnit
 
 /// A planning document: a plan, resolution, directive, programme or decision.
 #[derive(Clone)]
-pub struct Plan(pub Arc<entity::plan::Model>);
+pub struct Plan(pub Arc<crate::model::plan::Model>);
 
 impl Plan {
     /// The day the plan is seen at: its issue date, else the end of its period, else today.
@@ -445,7 +445,7 @@ impl Plan {
 
 /// A target (chỉ tiêu): a quantity a plan commits to, verbatim and typed.
 #[derive(Clone)]
-pub struct Target(pub Arc<entity::target::Model>);
+pub struct Target(pub Arc<crate::model::target::Model>);
 
 /// A target (chỉ tiêu): a quantity a plan commits to, verbatim and typed.
 #[Object]
@@ -578,7 +578,7 @@ async fn reports_readable(
 /// readable, and its reports too.
 pub(crate) async fn report_readable(
     ctx: &Context<'_>,
-    report: &entity::progress_report::Model,
+    report: &crate::model::progress_report::Model,
 ) -> Result<bool> {
     let l = loaders(ctx)?;
     if let Some(a) = report.assignment_id {
@@ -602,10 +602,7 @@ pub(crate) async fn report_readable(
     Ok(false)
 }
 
-/// The policy of this request.
-pub(crate) fn access<'a>(ctx: &Context<'a>) -> Result<&'a crate::policy::Access> {
-    Ok(ctx.data::<Arc<crate::policy::Access>>()?.as_ref())
-}
+pub(crate) use super::context::access;
 
 async fn plan_by_id(ctx: &Context<'_>, id: i64) -> Result<Plan> {
     loaders(ctx)?
@@ -618,7 +615,7 @@ async fn plan_by_id(ctx: &Context<'_>, id: i64) -> Result<Plan> {
         .ok_or_else(|| access(ctx).map_or_else(|e| e, |a| a.denied("this plan").into()))
 }
 
-fn is_overdue(a: &entity::assignment::Model, today: NaiveDate) -> bool {
+fn is_overdue(a: &crate::model::assignment::Model, today: NaiveDate) -> bool {
     a.due_on.is_some_and(|d| d < today)
         && !matches!(
             a.status,
@@ -628,7 +625,7 @@ fn is_overdue(a: &entity::assignment::Model, today: NaiveDate) -> bool {
 
 /// A task (nhiệm vụ) of a plan with exactly one lead agency.
 #[derive(Clone)]
-pub struct Assignment(pub Arc<entity::assignment::Model>);
+pub struct Assignment(pub Arc<crate::model::assignment::Model>);
 
 impl Assignment {
     fn position(&self) -> pagination::Key {
@@ -728,7 +725,7 @@ impl Assignment {
 
 /// A progress report on an assignment or for a reporting duty.
 #[derive(Clone)]
-pub struct ProgressReport(pub Arc<entity::progress_report::Model>);
+pub struct ProgressReport(pub Arc<crate::model::progress_report::Model>);
 
 /// A progress report on an assignment or for a reporting duty.
 #[Object]
@@ -765,7 +762,7 @@ impl ProgressReport {
 
 /// A duty to report: who reports what to whom by when.
 #[derive(Clone)]
-pub struct ReportingDuty(pub Arc<entity::reporting_duty::Model>);
+pub struct ReportingDuty(pub Arc<crate::model::reporting_duty::Model>);
 
 impl ReportingDuty {
     /// Whether the principal may read the reports made for this duty.
@@ -857,7 +854,7 @@ impl ReportingDuty {
 
 /// An agency: a people's committee or council, a department, an office, …
 #[derive(Clone)]
-pub struct Agency(pub Arc<entity::agency::Model>);
+pub struct Agency(pub Arc<crate::model::agency::Model>);
 
 impl Agency {
     /// Its position in lists: Vietnamese order of its name.
@@ -924,7 +921,7 @@ impl Agency {
 
 /// A measurable quantity that targets and reported values refer to.
 #[derive(Clone)]
-pub struct Indicator(pub Arc<entity::indicator::Model>);
+pub struct Indicator(pub Arc<crate::model::indicator::Model>);
 
 impl Indicator {
     /// Its position in lists: by code.

@@ -20,15 +20,12 @@ use crate::services::plans;
 use crate::services::units;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::NaiveDate;
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 /// Entry points for reading.
 pub struct QueryRoot;
 
-fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
-}
+use super::context::db;
 
 fn date(as_of: Option<Date>) -> NaiveDate {
     as_of.map(|d| d.0).unwrap_or_else(clock::today)
@@ -60,8 +57,7 @@ async fn unit_by_code(
 
 /// A plan by id: none when there is no such plan, the policy's refusal when it may not be read.
 async fn readable_plan(ctx: &Context<'_>, id: i64) -> Result<Option<Plan>> {
-    use sea_orm::EntityTrait;
-    match entity::plan::Entity::find_by_id(id).one(db(ctx)?).await? {
+    match crate::app::lookup::plan_opt(db(ctx)?, id).await? {
         Some(p) => Ok(Some(Plan(Arc::new(access(ctx)?.read_plan(p).await?)))),
         None => Ok(None),
     }
@@ -118,19 +114,13 @@ impl QueryRoot {
                 }
                 None => None,
             },
-            "ProgressReport" => {
-                use sea_orm::EntityTrait;
-                match entity::progress_report::Entity::find_by_id(row)
-                    .one(db(ctx)?)
-                    .await?
-                {
-                    Some(r) if super::plans::report_readable(ctx, &r).await? => {
-                        Some(Node::ProgressReport(ProgressReport(Arc::new(r))))
-                    }
-                    Some(_) => return Err(access(ctx)?.denied("this progress report").into()),
-                    None => None,
+            "ProgressReport" => match crate::app::lookup::report_opt(db(ctx)?, row).await? {
+                Some(r) if super::plans::report_readable(ctx, &r).await? => {
+                    Some(Node::ProgressReport(ProgressReport(Arc::new(r))))
                 }
-            }
+                Some(_) => return Err(access(ctx)?.denied("this progress report").into()),
+                None => None,
+            },
             "User" => super::accounts::user_node(ctx, row).await?.map(Node::User),
             "ServiceAccount" => super::accounts::service_account_node(ctx, row)
                 .await?
@@ -151,24 +141,19 @@ impl QueryRoot {
 
     /// The authenticated principal; null without credentials.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<super::viewer::Viewer>> {
-        use crate::auth::{Principal, PrincipalKind};
-        use sea_orm::EntityTrait;
-        let Some(principal) = ctx.data::<Option<Principal>>()?.clone() else {
+        use crate::auth::PrincipalKind;
+        let Some(principal) = super::context::principal(ctx)?.cloned() else {
             return Ok(None);
         };
         let (username, display_name) = match principal.kind {
-            PrincipalKind::User => match entity::app_user::Entity::find_by_id(principal.id)
-                .one(db(ctx)?)
-                .await?
-            {
-                Some(u) => (u.username, u.display_name),
-                None => return Ok(None),
-            },
+            PrincipalKind::User => {
+                match crate::app::lookup::user_opt(db(ctx)?, principal.id).await? {
+                    Some(u) => (u.username, u.display_name),
+                    None => return Ok(None),
+                }
+            }
             PrincipalKind::Service => {
-                match entity::service_account::Entity::find_by_id(principal.id)
-                    .one(db(ctx)?)
-                    .await?
-                {
+                match crate::app::lookup::service_account_opt(db(ctx)?, principal.id).await? {
                     Some(s) => (s.name, None),
                     None => return Ok(None),
                 }
@@ -580,7 +565,7 @@ impl QueryRoot {
         let units = l.unit.load_many(groups.iter().map(|(u, _)| *u)).await?;
         let mut per_unit = Vec::new();
         for (unit_id, rows) in &groups {
-            let refs: Vec<&entity::assignment::Model> = rows.iter().collect();
+            let refs: Vec<&crate::model::assignment::Model> = rows.iter().collect();
             let unit = units
                 .get(unit_id)
                 .map(|u| AdminUnit::from_node(UnitNode::new(u.clone(), day)));
@@ -591,7 +576,8 @@ impl QueryRoot {
             ));
         }
         per_unit.sort_by_key(|s| std::cmp::Reverse(s.total));
-        let all: Vec<&entity::assignment::Model> = groups.iter().flat_map(|(_, r)| r).collect();
+        let all: Vec<&crate::model::assignment::Model> =
+            groups.iter().flat_map(|(_, r)| r).collect();
         let unit = units::by_code(db(ctx)?, &unit_code, day, None)
             .await?
             .map(|u| AdminUnit::from_node(UnitNode::new(Arc::new(u), day)));

@@ -2,16 +2,15 @@
 //! interface; every unit object carries the date it is looked at, so nested relations answer
 //! for the same day (or, for a unit reached through lineage, the nearest day of its validity).
 
-use super::loaders::Loaders;
 use super::pagination::{self, PageArgs};
 use super::scalars::Date;
 use crate::connection;
 use crate::error::AppError;
+use crate::model::admin_unit;
+use crate::model::enums;
 use crate::services::units::{Direction, clamp_to_validity};
 use async_graphql::{Context, Enum, ID, Interface, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use entity::admin_unit;
-use entity::enums;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -304,15 +303,7 @@ connection!(
 );
 connection!(CommuneConnection, CommuneEdge, Commune, "communes");
 
-pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
-    ctx.data::<Loaders>()
-}
-
-pub(crate) fn max_page(ctx: &Context<'_>) -> usize {
-    ctx.data::<super::Limits>()
-        .map(|l| l.max_page_size)
-        .unwrap_or(500)
-}
+pub(crate) use super::context::{loaders, max_page};
 
 async fn load_unit(ctx: &Context<'_>, id: i64, as_of: NaiveDate) -> Result<Option<UnitNode>> {
     Ok(loaders(ctx)?

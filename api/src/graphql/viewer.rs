@@ -4,9 +4,9 @@ use super::plans::Agency;
 use super::scalars::node_id;
 use super::units::AdminUnit;
 use crate::auth::{Principal, PrincipalKind};
+use crate::model::enums as E;
 use crate::policy::Capability;
 use async_graphql::{Context, Enum, ID, Object, Result};
-use entity::enums as E;
 
 /// Role of a user (DESIGN.md, "Access control").
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
