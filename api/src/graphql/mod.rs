@@ -3,13 +3,11 @@
 pub mod accounts;
 pub mod context;
 pub mod document;
-pub mod mutation;
 pub mod pagination;
 pub mod plans;
 pub mod query;
 pub mod scalars;
 pub mod units;
-pub mod viewer;
 
 use crate::auth::{SubjectStates, TokenService};
 use crate::config::Config;
@@ -18,7 +16,15 @@ use async_graphql::{EmptySubscription, Schema};
 use std::sync::Arc;
 
 /// The schema type.
-pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<query::QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Writes: each domain's mutation object, merged.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    accounts::sessions::SessionsMutation,
+    accounts::mutation::AccountsMutation,
+);
 
 /// Limits of the executor, from configuration.
 #[derive(Clone, Debug)]
@@ -36,20 +42,24 @@ pub fn build_schema(
     subjects: Arc<SubjectStates>,
 ) -> AppSchema {
     let limits = &config.limits;
-    let mut builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .data(db)
-        .data(tokens)
-        .data(subjects)
-        .data(Limits {
-            max_page_size: config.max_page_size,
-        })
-        .data(std::sync::Arc::new(
-            crate::services::unit_search::UnitSearchIndex::default(),
-        ))
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(32)
-        .limit_directives(8);
+    let mut builder = Schema::build(
+        query::QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(db)
+    .data(tokens)
+    .data(subjects)
+    .data(Limits {
+        max_page_size: config.max_page_size,
+    })
+    .data(std::sync::Arc::new(
+        crate::services::unit_search::UnitSearchIndex::default(),
+    ))
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(32)
+    .limit_directives(8);
     if !limits.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -58,7 +68,11 @@ pub fn build_schema(
 
 /// The schema without a database, for exporting the SDL.
 pub fn sdl() -> String {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        query::QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }

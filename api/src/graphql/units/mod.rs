@@ -2,6 +2,8 @@
 //! interface; every unit object carries the date it is looked at, so nested relations answer
 //! for the same day (or, for a unit reached through lineage, the nearest day of its validity).
 
+pub mod query;
+
 use super::pagination::{self, PageArgs};
 use super::scalars::Date;
 use crate::connection;

@@ -1,16 +1,15 @@
-//! The mutation root: sessions, and the administration of users, service accounts and
-//! agencies (`accounts`).
+//! Sessions: login, service tokens, refresh, logout, logout everywhere, password change.
 
-use super::accounts;
-use super::scalars::DateTime;
 use crate::auth::sessions::{self, Session};
 use crate::auth::{PrincipalKind, SubjectStates, TokenService};
 use crate::error::AppError;
+use crate::graphql::scalars::DateTime;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use std::sync::Arc;
 
-/// Writes.
-pub struct MutationRoot;
+/// Sessions of users and tokens of service accounts.
+#[derive(Default)]
+pub struct SessionsMutation;
 
 /// Credentials.
 #[derive(InputObject)]
@@ -99,7 +98,7 @@ pub struct LogoutPayload {
     pub client_mutation_id: Option<String>,
 }
 
-use super::context::db;
+use crate::graphql::context::db;
 
 fn tokens<'a>(ctx: &Context<'a>) -> Result<&'a Arc<TokenService>> {
     ctx.data::<Arc<TokenService>>()
@@ -110,15 +109,15 @@ fn subjects<'a>(ctx: &Context<'a>) -> Result<&'a Arc<SubjectStates>> {
 }
 
 fn signed_in_user(ctx: &Context<'_>) -> Result<i64> {
-    match super::context::principal(ctx)? {
+    match crate::graphql::context::principal(ctx)? {
         Some(p) if p.kind == PrincipalKind::User => Ok(p.id),
         _ => Err(AppError::Unauthenticated("sign in first".into()).into()),
     }
 }
 
-/// Writes: sessions, and the administration of users, service accounts and agencies.
-#[Object(name = "Mutation")]
-impl MutationRoot {
+/// Sessions of users and tokens of service accounts.
+#[Object]
+impl SessionsMutation {
     /// Signs in with a username and password. Unknown users, wrong passwords and locked
     /// accounts or addresses all get the same UNAUTHENTICATED error.
     async fn login(
@@ -126,7 +125,9 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Credentials.")] input: LoginInput,
     ) -> Result<AuthPayload> {
-        let address = super::context::context(ctx)?.client_address.clone();
+        let address = crate::graphql::context::context(ctx)?
+            .client_address
+            .clone();
         Ok(sessions::login(
             db(ctx)?,
             tokens(ctx)?,
@@ -145,7 +146,9 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The account's credentials.")] input: ServiceTokenInput,
     ) -> Result<ServiceTokenPayload> {
-        let address = super::context::context(ctx)?.client_address.clone();
+        let address = crate::graphql::context::context(ctx)?
+            .client_address
+            .clone();
         let (access_token, exp) = crate::services::service_accounts::exchange(
             db(ctx)?,
             tokens(ctx)?,
@@ -220,72 +223,5 @@ impl MutationRoot {
         )
         .await?
         .into())
-    }
-
-    /// Creates a user in the caller's scope (admins only), never with a role above the
-    /// caller's own; the home unit must be valid today.
-    async fn create_user(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The user.")] input: accounts::CreateUserInput,
-    ) -> Result<accounts::UserPayload> {
-        accounts::create_user(ctx, input).await
-    }
-
-    /// Changes a user's display name, role, home unit or agency (admins, in scope). A new
-    /// role, home or agency ends the user's sessions: tokens carry them.
-    async fn update_user(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The change.")] input: accounts::UpdateUserInput,
-    ) -> Result<accounts::UserPayload> {
-        accounts::update_user(ctx, input).await
-    }
-
-    /// Deactivates a user (admins, in scope): no more logins, every token stops working.
-    async fn deactivate_user(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The user.")] input: accounts::DeactivateUserInput,
-    ) -> Result<accounts::UserPayload> {
-        accounts::deactivate_user(ctx, input).await
-    }
-
-    /// Creates a service account in the caller's scope (admins only) and returns its secret,
-    /// once.
-    async fn create_service_account(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The account.")] input: accounts::CreateServiceAccountInput,
-    ) -> Result<accounts::CreateServiceAccountPayload> {
-        accounts::create_service_account(ctx, input).await
-    }
-
-    /// Revokes a service account (admins, in scope): its tokens stop working.
-    async fn revoke_service_account(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The account.")] input: accounts::RevokeServiceAccountInput,
-    ) -> Result<accounts::ServiceAccountPayload> {
-        accounts::revoke_service_account(ctx, input).await
-    }
-
-    /// Creates an agency at a unit valid today in the caller's scope (admins only).
-    async fn create_agency(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The agency.")] input: accounts::CreateAgencyInput,
-    ) -> Result<accounts::AgencyPayload> {
-        accounts::create_agency(ctx, input).await
-    }
-
-    /// Changes an agency in the caller's scope (admins only): names, kind, its last day, its
-    /// successor.
-    async fn update_agency(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The change.")] input: accounts::UpdateAgencyInput,
-    ) -> Result<accounts::AgencyPayload> {
-        accounts::update_agency(ctx, input).await
     }
 }

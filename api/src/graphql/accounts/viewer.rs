@@ -1,9 +1,9 @@
 //! The principal of the request, as the schema shows it.
 
-use super::plans::Agency;
-use super::scalars::node_id;
-use super::units::AdminUnit;
 use crate::auth::{Principal, PrincipalKind};
+use crate::graphql::plans::Agency;
+use crate::graphql::scalars::node_id;
+use crate::graphql::units::AdminUnit;
 use crate::model::enums as E;
 use crate::policy::Capability;
 use async_graphql::{Context, Enum, ID, Object, Result};
@@ -100,11 +100,11 @@ impl Viewer {
     }
     /// Home unit; null for a national principal.
     async fn home_unit(&self, ctx: &Context<'_>) -> Result<Option<AdminUnit>> {
-        super::accounts::home_unit(ctx, self.principal.home_unit_id).await
+        super::home_unit(ctx, self.principal.home_unit_id).await
     }
     /// Agency.
     async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
-        super::accounts::agency_of(ctx, self.principal.agency_id).await
+        super::agency_of(ctx, self.principal.agency_id).await
     }
     /// Scopes of a service account (`values:read`, …); empty for users.
     async fn scopes(&self) -> &[String] {
@@ -112,7 +112,7 @@ impl Viewer {
     }
     /// What it may do in general (each write still checks its object against the scope).
     async fn permissions(&self, ctx: &Context<'_>) -> Result<Vec<Permission>> {
-        Ok(super::plans::access(ctx)?
+        Ok(crate::graphql::plans::access(ctx)?
             .capabilities()
             .into_iter()
             .map(Permission::from)

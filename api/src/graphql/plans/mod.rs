@@ -1,5 +1,7 @@
 //! Plans, their targets, assignments and reporting duties; agencies and indicators.
 
+pub mod query;
+
 use super::pagination::{self, PageArgs};
 use super::scalars::{Date, DateTime, Decimal, Period, node_id};
 use super::units::{AdminUnit, UnitNode, loaders, max_page};

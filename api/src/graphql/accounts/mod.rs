@@ -2,11 +2,15 @@
 //! question to the policy (`policy::Access`); every write is one transaction with its audit
 //! event.
 
+pub mod mutation;
+pub mod query;
+pub mod sessions;
+pub mod viewer;
+
 use super::pagination::{self, PageArgs};
 use super::plans::{Agency, access};
 use super::scalars::{Date, DateTime, decode_node_id_of, node_id};
 use super::units::{AdminUnit, UnitNode, loaders, max_page};
-use super::viewer::Role;
 use crate::app;
 use crate::auth::PrincipalKind;
 use crate::clock;
@@ -17,6 +21,7 @@ use crate::model::{admin_unit, agency, app_user, service_account};
 use crate::services::{service_accounts, users};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use std::sync::Arc;
+use viewer::Role;
 
 use super::context::db as database;
 
