@@ -98,13 +98,15 @@ pub async fn seed_demo_users(db: &DatabaseConnection) -> AppResult<usize> {
             .ok_or_else(|| {
                 AppError::internal(format!("demo agency {}: no unit {}", a.key, a.unit))
             })?;
+        let checked = crate::services::agencies::check(Some(&a.key), &a.name, None, &a.kind)
+            .map_err(|e| AppError::internal(format!("demo agency {}: {}", a.key, e.detail())))?;
         agency::ActiveModel {
-            code: Set(Some(a.key.clone())),
-            name: Set(crate::text::clean(&a.name)),
-            kind: Set(a.kind.clone()),
+            code: Set(checked.key),
+            name: Set(checked.name),
+            kind: Set(checked.kind),
             admin_unit_id: Set(unit.id),
             valid_from: Set(unit.valid_from),
-            search_key: Set(crate::text::fold(&a.name)),
+            search_key: Set(checked.search_key),
             created_at: Set(chrono::Utc::now()),
             ..Default::default()
         }

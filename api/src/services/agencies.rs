@@ -56,6 +56,73 @@ pub fn snapshot(a: &agency::Model) -> serde_json::Value {
     })
 }
 
+/// The kinds of agency, as plan files, the demo data and the API name them.
+pub const KINDS: &[&str] = &[
+    "PEOPLES_COMMITTEE",
+    "PEOPLES_COUNCIL",
+    "DEPARTMENT",
+    "OFFICE",
+    "POLICE",
+    "MILITARY",
+    "PARTY",
+    "MASS_ORGANISATION",
+    "ENTERPRISE",
+    "OTHER",
+];
+
+/// Longest agency name, in characters.
+pub const MAX_NAME: usize = 300;
+
+/// An agency's declared fields in their stored form: the one validation of every path that
+/// writes agencies (the API's use cases, plan files, the demo data).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Key, trimmed (1 to 64 characters, no spaces).
+    pub key: Option<String>,
+    /// Name in NFC, whitespace collapsed.
+    pub name: String,
+    /// Short name likewise; none when blank.
+    pub short_name: Option<String>,
+    /// One of [`KINDS`].
+    pub kind: String,
+    /// Folded search key of the name and short name.
+    pub search_key: String,
+}
+
+/// Checks an agency's key, names and kind; errors name the field at fault.
+pub fn check(
+    key: Option<&str>,
+    name: &str,
+    short_name: Option<&str>,
+    kind: &str,
+) -> AppResult<Checked> {
+    let key = match key {
+        Some(k) => {
+            let k = k.trim().to_string();
+            if k.is_empty() || k.len() > 64 || k.chars().any(char::is_whitespace) {
+                return Err(AppError::bad_input("key", "1 to 64 characters, no spaces"));
+            }
+            Some(k)
+        }
+        None => None,
+    };
+    let name = required("name", name, MAX_NAME)?;
+    let short_name = short_name.map(text::clean).filter(|s| !s.is_empty());
+    let kind = kind_word(kind)?;
+    let search_key = text::fold(&format!(
+        "{} {}",
+        name,
+        short_name.as_deref().unwrap_or_default()
+    ));
+    Ok(Checked {
+        key,
+        name,
+        short_name,
+        kind,
+        search_key,
+    })
+}
+
 fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = text::clean(value);
     if v.is_empty() || v.chars().count() > max {
@@ -66,10 +133,10 @@ fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
 
 fn kind_word(value: &str) -> AppResult<String> {
     let k = value.trim().to_uppercase();
-    if k.is_empty() || k.len() > 40 || !k.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+    if !KINDS.contains(&k.as_str()) {
         return Err(AppError::bad_input(
             "kind",
-            "an upper-case word such as PEOPLES_COMMITTEE or DEPARTMENT",
+            format!("`{}` is not one of {}", value.trim(), KINDS.join(", ")),
         ));
     }
     Ok(k)
@@ -77,41 +144,28 @@ fn kind_word(value: &str) -> AppResult<String> {
 
 /// Creates an agency. The caller has checked the unit (valid today, in scope).
 pub async fn create<C: ConnectionTrait>(db: &C, a: NewAgency) -> AppResult<agency::Model> {
-    let name = required("name", &a.name, 300)?;
-    let kind = kind_word(&a.kind)?;
-    let key = match &a.key {
-        Some(k) => {
-            let k = k.trim().to_string();
-            if k.is_empty() || k.len() > 64 || k.chars().any(char::is_whitespace) {
-                return Err(AppError::bad_input("key", "1 to 64 characters, no spaces"));
-            }
-            if agency::Entity::find()
-                .filter(agency::Column::Code.eq(k.as_str()))
-                .one(db)
-                .await?
-                .is_some()
-            {
-                return Err(AppError::Conflict(format!("the agency key {k} is taken")));
-            }
-            Some(k)
-        }
-        None => None,
-    };
+    let checked = check(a.key.as_deref(), &a.name, a.short_name.as_deref(), &a.kind)?;
+    if let Some(k) = &checked.key
+        && agency::Entity::find()
+            .filter(agency::Column::Code.eq(k.as_str()))
+            .one(db)
+            .await?
+            .is_some()
+    {
+        return Err(AppError::Conflict(format!("the agency key {k} is taken")));
+    }
     Ok(agency::ActiveModel {
-        search_key: Set(text::fold(&name)),
-        name: Set(name),
-        short_name: Set(a
-            .short_name
-            .map(|s| text::clean(&s))
-            .filter(|s| !s.is_empty())),
-        kind: Set(kind),
+        search_key: Set(checked.search_key),
+        name: Set(checked.name),
+        short_name: Set(checked.short_name),
+        kind: Set(checked.kind),
         admin_unit_id: Set(a.unit_id),
         parent_agency_id: Set(a.parent_id),
         valid_from: Set(Some(a.valid_from.unwrap_or_else(crate::clock::today))),
         valid_to: Set(None),
         successor_id: Set(None),
         created_at: Set(Utc::now()),
-        code: Set(key),
+        code: Set(checked.key),
         ..Default::default()
     }
     .insert(db)

@@ -13,3 +13,4 @@ pub mod unit_import;
 pub mod unit_search;
 pub mod units;
 pub mod users;
+pub mod validity;

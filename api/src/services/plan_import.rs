@@ -174,18 +174,7 @@ struct DutyDef {
 }
 
 /// Agency kinds a file may use.
-pub const AGENCY_KINDS: &[&str] = &[
-    "PEOPLES_COMMITTEE",
-    "PEOPLES_COUNCIL",
-    "DEPARTMENT",
-    "OFFICE",
-    "POLICE",
-    "MILITARY",
-    "PARTY",
-    "MASS_ORGANISATION",
-    "ENTERPRISE",
-    "OTHER",
-];
+pub use super::agencies::KINDS as AGENCY_KINDS;
 
 /// Recurrences of reporting duties.
 pub const RECURRENCES: &[&str] = &["MONTHLY", "QUARTERLY", "SIX_MONTHLY", "ANNUAL"];
@@ -503,16 +492,9 @@ fn parse(text_in: &str) -> AppResult<(PlanFile, Vec<TargetRow>, Vec<String>)> {
         if !agency_keys.insert(d.key.clone()) {
             return Err(ctx.err(&span, format!("key: agency `{}` is declared twice", d.key)));
         }
-        if !AGENCY_KINDS.contains(&d.kind.as_str()) {
-            return Err(ctx.err(
-                &span,
-                format!(
-                    "kind: `{}` is not one of {}",
-                    d.kind,
-                    AGENCY_KINDS.join(", ")
-                ),
-            ));
-        }
+        // The one validation of agencies (services::agencies), at the declaration's line.
+        super::agencies::check(Some(&d.key), &d.name, d.short_name.as_deref(), &d.kind)
+            .map_err(|e| ctx.err(&span, e.detail()))?;
         ctx.date(&span, "unit_as_of", &d.unit_as_of)?;
         let from = ctx.opt_date(&span, "valid_from", &d.valid_from)?;
         let to = ctx.opt_date(&span, "valid_to", &d.valid_to)?;
@@ -716,8 +698,9 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
         let d = a.get_ref();
         let as_of = ctx.date(&span, "unit_as_of", &d.unit_as_of)?;
         let unit = unit_id(txn, &ctx, &span, &d.unit, as_of).await?;
-        let name = text::clean(&d.name);
-        let short_name = d.short_name.as_deref().map(text::clean);
+        let checked =
+            super::agencies::check(Some(&d.key), &d.name, d.short_name.as_deref(), &d.kind)
+                .map_err(|e| ctx.err(&span, e.detail()))?;
         let old = stored.get(d.key.trim());
         // Start from the stored row (or an empty one) and set what differs: an unchanged
         // agency is not written.
@@ -729,14 +712,10 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
                 ..Default::default()
             },
         };
-        m.search_key.set_if_not_equals(text::fold(&format!(
-            "{} {}",
-            name,
-            short_name.as_deref().unwrap_or_default()
-        )));
-        m.name.set_if_not_equals(name);
-        m.short_name.set_if_not_equals(short_name);
-        m.kind.set_if_not_equals(d.kind.clone());
+        m.search_key.set_if_not_equals(checked.search_key);
+        m.name.set_if_not_equals(checked.name);
+        m.short_name.set_if_not_equals(checked.short_name);
+        m.kind.set_if_not_equals(checked.kind);
         m.admin_unit_id.set_if_not_equals(unit);
         // Validity comes from the declarations that state it: a file that names an agency
         // without its dates (another plan citing the same department) leaves them as they are,

@@ -46,17 +46,12 @@ pub async fn units_with_code<C: ConnectionTrait>(
             NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN),
             NaiveDate::from_ymd_opt(y, 12, 31).unwrap_or(NaiveDate::MAX),
         );
-        q = q
-            .filter(
-                Condition::any()
-                    .add(admin_unit::Column::ValidFrom.is_null())
-                    .add(admin_unit::Column::ValidFrom.lte(end)),
-            )
-            .filter(
-                Condition::any()
-                    .add(admin_unit::Column::ValidTo.is_null())
-                    .add(admin_unit::Column::ValidTo.gte(start)),
-            );
+        q = q.filter(super::validity::overlapping(
+            admin_unit::Column::ValidFrom,
+            admin_unit::Column::ValidTo,
+            start,
+            end,
+        ));
     }
     Ok(q.all(db).await?)
 }
@@ -275,17 +270,11 @@ pub async fn find_agencies<C: ConnectionTrait>(
         select = select.filter(agency::Column::AdminUnitId.is_in(units.into_iter().map(|u| u.id)));
     }
     if let Some(day) = as_of {
-        select = select
-            .filter(
-                Condition::any()
-                    .add(agency::Column::ValidFrom.is_null())
-                    .add(agency::Column::ValidFrom.lte(day)),
-            )
-            .filter(
-                Condition::any()
-                    .add(agency::Column::ValidTo.is_null())
-                    .add(agency::Column::ValidTo.gte(day)),
-            );
+        select = select.filter(super::validity::on(
+            agency::Column::ValidFrom,
+            agency::Column::ValidTo,
+            day,
+        ));
     }
     let words = text::search_words(search, "search")?;
     select = select.filter(text::contains_all(agency::Column::SearchKey, &words));

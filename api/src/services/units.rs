@@ -11,22 +11,12 @@ use std::collections::HashMap;
 
 /// Rows valid on `date`: started on or before it (or before the first list), not ended before it.
 pub fn valid_on(date: NaiveDate) -> Condition {
-    Condition::all()
-        .add(
-            Condition::any()
-                .add(Column::ValidFrom.is_null())
-                .add(Column::ValidFrom.lte(date)),
-        )
-        .add(
-            Condition::any()
-                .add(Column::ValidTo.is_null())
-                .add(Column::ValidTo.gte(date)),
-        )
+    super::validity::on(Column::ValidFrom, Column::ValidTo, date)
 }
 
 /// Whether a row is valid on `date`.
 pub fn is_valid_on(unit: &admin_unit::Model, date: NaiveDate) -> bool {
-    unit.valid_from.is_none_or(|from| from <= date) && unit.valid_to.is_none_or(|to| to >= date)
+    super::validity::contains(unit.valid_from, unit.valid_to, date)
 }
 
 /// The date at which to look around a unit reached from a request dated `as_of`: `as_of` itself
@@ -273,9 +263,7 @@ pub async fn search<C: ConnectionTrait>(
     let q = crate::text::fold(query);
     let by_code = q.bytes().all(|b| b.is_ascii_digit());
     let snapshot = index.current(db).await?;
-    let valid = |from: Option<NaiveDate>, to: Option<NaiveDate>, day: NaiveDate| {
-        from.is_none_or(|f| f <= day) && to.is_none_or(|t| t >= day)
-    };
+    let valid = super::validity::contains;
     // The units below `within`: two levels of children, on the day asked or in any version.
     let scope: Option<std::collections::HashSet<i64>> = within.map(|root| {
         let mut scope = std::collections::HashSet::from([root.id]);
