@@ -295,8 +295,58 @@ group_loader!(/** Addressees of plans. */ AddresseesOfPlan, plan_addressee, Plan
 group_loader!(/** Reporting duties of plans. */ DutiesOfPlan, reporting_duty, PlanId, plan_id, [DueOn, Id]);
 group_loader!(/** Coordinating agencies of assignments. */ CoordinatorsOf, assignment_coordinator, AssignmentId, assignment_id, [AgencyId]);
 group_loader!(/** Targets linked to assignments. */ TargetLinksOf, assignment_target, AssignmentId, assignment_id, [TargetId]);
-group_loader!(/** Progress reports on assignments. */ ReportsOfAssignment, progress_report, AssignmentId, assignment_id, [ReportedAt, Id]);
-group_loader!(/** Progress reports for reporting duties. */ ReportsOfDuty, progress_report, ReportingDutyId, reporting_duty_id, [ReportedAt, Id]);
+
+/// Declares a loader of the progress reports the request's principal may read, grouped by one
+/// column, oldest first: the policy's condition goes into the loader's own SQL.
+macro_rules! visible_reports_loader {
+    ($(#[$m:meta])* $name:ident, $col:ident, $field:ident) => {
+        $(#[$m])*
+        pub struct $name(pub DatabaseConnection, pub Arc<Access>);
+        impl Loader<i64> for $name {
+            type Value = List<entity::progress_report::Model>;
+            type Error = AppError;
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
+                use entity::progress_report::{Column, Entity};
+                let rows = Entity::find()
+                    .filter(Column::$col.is_in(keys.iter().copied()))
+                    .filter(self.1.visible_reports().condition())
+                    .order_by_asc(Column::ReportedAt)
+                    .order_by_asc(Column::Id)
+                    .all(&self.0)
+                    .await?;
+                let mut out: HashMap<i64, Vec<entity::progress_report::Model>> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for row in rows {
+                    if let Some(list) = row.$field.and_then(|k| out.get_mut(&k)) {
+                        list.push(row);
+                    }
+                }
+                Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+            }
+        }
+    };
+}
+visible_reports_loader!(/** Readable progress reports on assignments. */ ReportsOfAssignment, AssignmentId, assignment_id);
+visible_reports_loader!(/** Readable progress reports for reporting duties. */ ReportsOfDuty, ReportingDutyId, reporting_duty_id);
+
+/// Whether the reports of duties may be read (the policy's condition in SQL), by duty.
+pub struct DutyReportsVisible(pub DatabaseConnection, pub Arc<Access>);
+impl Loader<i64> for DutyReportsVisible {
+    type Value = bool;
+    type Error = AppError;
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, bool>, AppError> {
+        use entity::reporting_duty::{Column, Entity};
+        let visible: std::collections::HashSet<i64> = Entity::find()
+            .filter(Column::Id.is_in(keys.iter().copied()))
+            .filter(self.1.visible_duty_reports().condition())
+            .all(&self.0)
+            .await?
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        Ok(keys.iter().map(|k| (*k, visible.contains(k))).collect())
+    }
+}
 
 /// The loaders of one request.
 pub struct Loaders {
@@ -344,6 +394,8 @@ pub struct Loaders {
     pub reports_of_assignment: DataLoader<ReportsOfAssignment>,
     /// Reports by duty.
     pub reports_of_duty: DataLoader<ReportsOfDuty>,
+    /// Whether a duty's reports may be read.
+    pub duty_reports_visible: DataLoader<DutyReportsVisible>,
 }
 
 impl Loaders {
@@ -369,12 +421,25 @@ impl Loaders {
             )),
             bases_of_plan: DataLoader::new(BasesOfPlan(db.clone()), spawn_in_span),
             addressees_of_plan: DataLoader::new(AddresseesOfPlan(db.clone()), spawn_in_span),
-            implementing: DataLoader::new(ImplementingPlans(db.clone(), access), spawn_in_span),
+            implementing: DataLoader::new(
+                ImplementingPlans(db.clone(), access.clone()),
+                spawn_in_span,
+            ),
             duties_of_plan: DataLoader::new(DutiesOfPlan(db.clone()), spawn_in_span),
             coordinators: DataLoader::new(CoordinatorsOf(db.clone()), spawn_in_span),
             target_links: DataLoader::new(TargetLinksOf(db.clone()), spawn_in_span),
-            reports_of_assignment: DataLoader::new(ReportsOfAssignment(db.clone()), spawn_in_span),
-            reports_of_duty: DataLoader::new(ReportsOfDuty(db.clone()), spawn_in_span),
+            reports_of_assignment: DataLoader::new(
+                ReportsOfAssignment(db.clone(), access.clone()),
+                spawn_in_span,
+            ),
+            reports_of_duty: DataLoader::new(
+                ReportsOfDuty(db.clone(), access.clone()),
+                spawn_in_span,
+            ),
+            duty_reports_visible: DataLoader::new(
+                DutyReportsVisible(db.clone(), access.clone()),
+                spawn_in_span,
+            ),
         }
     }
 }

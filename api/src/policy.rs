@@ -63,6 +63,12 @@ pub enum Users {}
 /// The rows a `Visible<ServiceAccounts>` is about: service accounts.
 #[derive(Clone, Copy, Debug)]
 pub enum ServiceAccounts {}
+/// The rows a `Visible<Reports>` is about: progress reports.
+#[derive(Clone, Copy, Debug)]
+pub enum Reports {}
+/// The rows a `Visible<DutyReports>` is about: reporting duties whose reports may be read.
+#[derive(Clone, Copy, Debug)]
+pub enum DutyReports {}
 
 /// What a principal may do in general, for `me`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +108,11 @@ pub enum WriteKind {
     /// moving a user out to a current unit. Allowed at historical units too, so that an admin
     /// can clear a closed unit of his scope.
     Close,
+}
+
+/// A condition no row meets.
+fn nothing() -> Condition {
+    Condition::all().add(Expr::value(1).eq(0))
 }
 
 /// The rank of a role: an admin never grants a role above his own.
@@ -254,6 +265,104 @@ impl Access {
                     ),
             ),
         }
+    }
+
+    /// The duties whose reports this caller may read (a condition on `reporting_duty`): their
+    /// plan, if any, is readable, and the caller's scope holds the plan's unit (without a plan:
+    /// the recipient's unit) or the reporting agency's unit.
+    pub fn visible_duty_reports(&self) -> Visible<DutyReports> {
+        use entity::reporting_duty::Column as D;
+        match self.plan_reach() {
+            Reach::National => Visible::everything(),
+            Reach::Public => Visible::only(nothing()),
+            Reach::Home(home) => {
+                let (plans_here, agencies_here, readable) = self.report_sets(home);
+                Visible::only(
+                    Condition::all()
+                        .add(
+                            Condition::any()
+                                .add(D::PlanId.is_null())
+                                .add(D::PlanId.in_subquery(readable)),
+                        )
+                        .add(
+                            Condition::any()
+                                .add(D::PlanId.in_subquery(plans_here))
+                                .add(D::ReporterAgencyId.in_subquery(agencies_here.clone()))
+                                .add(
+                                    Condition::all()
+                                        .add(D::PlanId.is_null())
+                                        .add(D::RecipientAgencyId.in_subquery(agencies_here)),
+                                ),
+                        ),
+                )
+            }
+        }
+    }
+
+    /// The progress reports this caller may read (a condition on `progress_report`): on an
+    /// assignment of a readable plan whose unit, or whose lead agency's unit, is in the
+    /// caller's scope; or for a duty of [`Self::visible_duty_reports`].
+    pub fn visible_reports(&self) -> Visible<Reports> {
+        use entity::assignment::Column as A;
+        use entity::progress_report::Column as R;
+        use sea_orm::sea_query::Query;
+        match self.plan_reach() {
+            Reach::National => Visible::everything(),
+            Reach::Public => Visible::only(nothing()),
+            Reach::Home(home) => {
+                let (plans_here, agencies_here, readable) = self.report_sets(home);
+                let assignments = Query::select()
+                    .column(A::Id)
+                    .from(entity::assignment::Entity)
+                    .cond_where(
+                        Condition::all().add(A::PlanId.in_subquery(readable)).add(
+                            Condition::any()
+                                .add(A::PlanId.in_subquery(plans_here))
+                                .add(A::LeadAgencyId.in_subquery(agencies_here)),
+                        ),
+                    )
+                    .to_owned();
+                let duties = Query::select()
+                    .column(entity::reporting_duty::Column::Id)
+                    .from(entity::reporting_duty::Entity)
+                    .cond_where(self.visible_duty_reports().condition())
+                    .to_owned();
+                Visible::only(
+                    Condition::any()
+                        .add(R::AssignmentId.in_subquery(assignments))
+                        .add(R::ReportingDutyId.in_subquery(duties)),
+                )
+            }
+        }
+    }
+
+    /// The plans issued in Scope(home), the agencies of units in it, and the plans this
+    /// caller may read, as subqueries of ids.
+    fn report_sets(
+        &self,
+        home: i64,
+    ) -> (
+        sea_orm::sea_query::SelectStatement,
+        sea_orm::sea_query::SelectStatement,
+        sea_orm::sea_query::SelectStatement,
+    ) {
+        use sea_orm::sea_query::Query;
+        let plans_here = Query::select()
+            .column(plan::Column::Id)
+            .from(plan::Entity)
+            .and_where(plan::Column::AdminUnitId.in_subquery(scope::units_in(home)))
+            .to_owned();
+        let agencies_here = Query::select()
+            .column(entity::agency::Column::Id)
+            .from(entity::agency::Entity)
+            .and_where(entity::agency::Column::AdminUnitId.in_subquery(scope::units_in(home)))
+            .to_owned();
+        let readable = Query::select()
+            .column(plan::Column::Id)
+            .from(plan::Entity)
+            .cond_where(self.visible_plans().condition())
+            .to_owned();
+        (plans_here, agencies_here, readable)
     }
 
     /// Whether progress reports may be read: they are internal working data, readable by the

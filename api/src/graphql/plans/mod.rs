@@ -553,55 +553,22 @@ pub(crate) async fn plans_of_unit(ctx: &Context<'_>, unit: i64) -> Result<Vec<Pl
     Ok(plans)
 }
 
-/// Whether the principal may read the progress reports made by `agency` under the plan `plan`
-/// (none: a duty set outside any plan, seen from its recipient `recipient`).
-async fn reports_readable(
-    ctx: &Context<'_>,
-    plan: Option<i64>,
-    agency: i64,
-    recipient: Option<i64>,
-) -> Result<bool> {
-    let l = loaders(ctx)?;
-    let over = match plan {
-        Some(id) => match l.plan.load_one(id).await? {
-            Some(p) => p.admin_unit_id,
-            None => return Ok(false),
-        },
-        None => match recipient {
-            Some(r) => agency_by_id(ctx, r).await?.0.admin_unit_id,
-            None => return Ok(false),
-        },
-    };
-    let by = agency_by_id(ctx, agency).await?.0.admin_unit_id;
-    Ok(access(ctx)?.can_read_reports(over, Some(by)).await?)
-}
-
-/// Whether the principal may read this progress report: the plan it reports under must be
-/// readable, and its reports too.
+/// Whether the principal may read this progress report: the report loaders hold only what
+/// the policy lets the caller read (`policy::Access::visible_reports`), so the report is
+/// readable when its assignment's or duty's loaded reports include it.
 pub(crate) async fn report_readable(
     ctx: &Context<'_>,
     report: &crate::model::progress_report::Model,
 ) -> Result<bool> {
     let l = loaders(ctx)?;
-    if let Some(a) = report.assignment_id {
-        let Some(a) = l.assignment.load_one(a).await? else {
-            return Ok(false);
-        };
-        return reports_readable(ctx, Some(a.plan_id), a.lead_agency_id, None).await;
-    }
-    if let Some(d) = report.reporting_duty_id {
-        let Some(d) = l.duty.load_one(d).await? else {
-            return Ok(false);
-        };
-        return reports_readable(
-            ctx,
-            d.plan_id,
-            d.reporter_agency_id,
-            Some(d.recipient_agency_id),
-        )
-        .await;
-    }
-    Ok(false)
+    let visible = if let Some(a) = report.assignment_id {
+        l.reports_of_assignment.load_one(a).await?
+    } else if let Some(d) = report.reporting_duty_id {
+        l.reports_of_duty.load_one(d).await?
+    } else {
+        None
+    };
+    Ok(visible.is_some_and(|rows| rows.iter().any(|r| r.id == report.id)))
 }
 
 pub(crate) use super::context::access;
@@ -710,9 +677,6 @@ impl Assignment {
     /// Progress reports, oldest first (internal: empty unless your scope holds the issuing unit
     /// or the lead agency).
     async fn progress_reports(&self, ctx: &Context<'_>) -> Result<Vec<ProgressReport>> {
-        if !reports_readable(ctx, Some(self.0.plan_id), self.0.lead_agency_id, None).await? {
-            return Ok(Vec::new());
-        }
         let rows = loaders(ctx)?
             .reports_of_assignment
             .load_one(self.0.id)
@@ -769,13 +733,11 @@ pub struct ReportingDuty(pub Arc<crate::model::reporting_duty::Model>);
 impl ReportingDuty {
     /// Whether the principal may read the reports made for this duty.
     pub(crate) async fn reports_visible(&self, ctx: &Context<'_>) -> Result<bool> {
-        reports_readable(
-            ctx,
-            self.0.plan_id,
-            self.0.reporter_agency_id,
-            Some(self.0.recipient_agency_id),
-        )
-        .await
+        Ok(loaders(ctx)?
+            .duty_reports_visible
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or(false))
     }
 }
 
