@@ -616,6 +616,31 @@ async fn cli_writes_leave_the_audit_events_of_their_api_twins() {
     run(&["import", "plan", file.to_str().unwrap()], None);
     // An unchanged file writes nothing, not even an event.
     run(&["import", "plan", file.to_str().unwrap()], None);
+    let csv = dir.join("users.csv");
+    std::fs::write(
+        &csv,
+        "username,display_name,role,unit,agency\ncli.imported,,viewer,27559,\n",
+    )
+    .unwrap();
+    run(&["user", "import", csv.to_str().unwrap()], None);
+    // A user left at Thị trấn Hóc Môn (closed on 30 June 2025), moved to Xã Hóc Môn.
+    let old = api::services::units::by_code(
+        &app.db,
+        "27559",
+        chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    crate::common::insert_user(
+        &app.db,
+        "left.behind",
+        entity::enums::Role::Viewer,
+        Some(old.id),
+    )
+    .await;
+    run(&["user", "move", "--from", "27559", "--to", "27559"], None);
     assert_eq!(
         cli_events(&app).await,
         [
@@ -623,6 +648,8 @@ async fn cli_writes_leave_the_audit_events_of_their_api_twins() {
             ("service_account.create".into(), "service_account".into()),
             ("service_account.revoke".into(), "service_account".into()),
             ("plan.import.update".into(), "plan".into()),
+            ("user.import".into(), "user".into()),
+            ("user.move".into(), "user".into()),
         ]
     );
     // The API's own twin of the first write records the same action on the same kind.
@@ -651,18 +678,40 @@ async fn cli_writes_leave_the_audit_events_of_their_api_twins() {
     let empty = fresh_database().await;
     let bare = TestApp::spawn_on(&empty, |_| {}).await;
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/admin-units/");
-    let out = platform(&empty)
-        .args(["import", "admin-units"])
-        .arg(format!("{fixtures}three-level-2024.csv"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for args in [
+        vec![
+            "import".to_string(),
+            "admin-units".into(),
+            format!("{fixtures}three-level-2024.csv"),
+        ],
+        vec![
+            "import".into(),
+            "admin-units".into(),
+            format!("{fixtures}two-level-2025.csv"),
+            "--valid-from".into(),
+            "2025-07-01".into(),
+        ],
+        vec![
+            "import".into(),
+            "admin-unit-lineage".into(),
+            format!("{fixtures}mapping-2025.csv"),
+            "--effective".into(),
+            "2025-07-01".into(),
+        ],
+    ] {
+        let out = platform(&empty).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     assert_eq!(
         cli_events(&bare).await,
-        [("units.import".to_string(), "unit_list".to_string())]
+        [
+            ("units.import".to_string(), "unit_list".to_string()),
+            ("units.import".into(), "unit_list".into()),
+            ("units.lineage".into(), "unit_list".into()),
+        ]
     );
 }
