@@ -434,7 +434,165 @@ fn count_targets(rows: &[TargetRow]) -> usize {
     rows.iter().map(|r| 1 + count_targets(&r.sub)).sum()
 }
 
-/// Parses and checks a file without touching the database.
+/// The typed values of the document proper (`[plan]`).
+struct PlanTyped {
+    kind: PlanKind,
+    status: PlanStatus,
+    visibility: Visibility,
+    issued_on: Option<NaiveDate>,
+    /// The day the unit code is resolved at: the issue date, else `unit_as_of`.
+    unit_day: NaiveDate,
+}
+
+/// The typed values of a `[[referenced]]` document.
+struct ReferencedTyped {
+    kind: PlanKind,
+    issued_on: Option<NaiveDate>,
+    unit_day: NaiveDate,
+}
+
+/// The typed values of an `[[agencies]]` declaration.
+struct AgencyTyped {
+    checked: super::agencies::Checked,
+    unit_day: NaiveDate,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+}
+
+/// The typed values of an `[[indicators]]` declaration.
+struct IndicatorTyped {
+    category: IndicatorCategory,
+    direction: Direction,
+    aggregation: Aggregation,
+}
+
+/// The typed values of an `[[assignments]]` item.
+struct AssignmentTyped {
+    due_on: Option<NaiveDate>,
+    status: AssignmentStatus,
+}
+
+/// A plan file parsed once: the file as written (for its text fields and the spans that
+/// point errors at lines), every date, word and number converted and checked, the targets as
+/// rows, and the warnings. Nothing of it is parsed again when it is written.
+pub struct PlanDocument<'a> {
+    source: &'a str,
+    file: PlanFile,
+    plan: PlanTyped,
+    referenced: Vec<ReferencedTyped>,
+    agencies: Vec<AgencyTyped>,
+    indicators: Vec<IndicatorTyped>,
+    assignments: Vec<AssignmentTyped>,
+    duty_days: Vec<NaiveDate>,
+    targets: Vec<TargetRow>,
+    warnings: Vec<String>,
+}
+
+impl PlanDocument<'_> {
+    /// The plan's stable key.
+    pub fn key(&self) -> &str {
+        self.file.plan.get_ref().key.trim()
+    }
+}
+
+/// Parses and checks a plan file without touching the database: the typed document, or the
+/// first error with its line.
+pub fn parse_plan_file(text_in: &str) -> AppResult<PlanDocument<'_>> {
+    let (file, targets, warnings) = parse(text_in)?;
+    let ctx = Ctx {
+        lines: Lines(text_in),
+    };
+    let day = |span: &std::ops::Range<usize>, issued: Option<NaiveDate>, as_of: &Option<String>| {
+        match issued {
+            Some(d) => Ok(d),
+            None => ctx.date(span, "unit_as_of", as_of.as_deref().unwrap_or_default()),
+        }
+    };
+    let plan_span = file.plan.span();
+    let p = file.plan.get_ref();
+    let issued_on = ctx.opt_date(&plan_span, "issued_on", &p.issued_on)?;
+    let plan = PlanTyped {
+        kind: ctx.word(&plan_span, "kind", &p.kind)?,
+        status: match &p.status {
+            Some(s) => ctx.word(&plan_span, "status", s)?,
+            None => PlanStatus::Issued,
+        },
+        visibility: match &p.visibility {
+            Some(v) => ctx.word(&plan_span, "visibility", v)?,
+            None => Visibility::Public,
+        },
+        issued_on,
+        unit_day: day(&plan_span, issued_on, &p.unit_as_of)?,
+    };
+    let mut referenced = Vec::new();
+    for r in &file.referenced {
+        let span = r.span();
+        let d = r.get_ref();
+        let issued_on = ctx.opt_date(&span, "issued_on", &d.issued_on)?;
+        referenced.push(ReferencedTyped {
+            kind: ctx.word(&span, "kind", &d.kind)?,
+            issued_on,
+            unit_day: day(&span, issued_on, &d.unit_as_of)?,
+        });
+    }
+    let mut agencies = Vec::new();
+    for a in &file.agencies {
+        let span = a.span();
+        let d = a.get_ref();
+        agencies.push(AgencyTyped {
+            checked: super::agencies::check(
+                Some(&d.key),
+                &d.name,
+                d.short_name.as_deref(),
+                &d.kind,
+            )
+            .map_err(|e| ctx.err(&span, e.detail()))?,
+            unit_day: ctx.date(&span, "unit_as_of", &d.unit_as_of)?,
+            valid_from: ctx.opt_date(&span, "valid_from", &d.valid_from)?,
+            valid_to: ctx.opt_date(&span, "valid_to", &d.valid_to)?,
+        });
+    }
+    let mut indicators = Vec::new();
+    for i in &file.indicators {
+        let span = i.span();
+        let d = i.get_ref();
+        indicators.push(IndicatorTyped {
+            category: ctx.word(&span, "category", &d.category)?,
+            direction: ctx.word(&span, "direction", &d.direction)?,
+            aggregation: ctx.word(&span, "aggregation", &d.aggregation)?,
+        });
+    }
+    let mut assignments = Vec::new();
+    for a in &file.assignments {
+        let span = a.span();
+        let d = a.get_ref();
+        assignments.push(AssignmentTyped {
+            due_on: ctx.opt_date(&span, "due_on", &d.due_on)?,
+            status: match &d.status {
+                Some(s) => ctx.word(&span, "status", s)?,
+                None => AssignmentStatus::NotStarted,
+            },
+        });
+    }
+    let mut duty_days = Vec::new();
+    for r in &file.reporting_duties {
+        duty_days.push(ctx.date(&r.span(), "due_on", &r.get_ref().due_on)?);
+    }
+    Ok(PlanDocument {
+        source: text_in,
+        file,
+        plan,
+        referenced,
+        agencies,
+        indicators,
+        assignments,
+        duty_days,
+        targets,
+        warnings,
+    })
+}
+
+/// Checks a file's structure and rules without touching the database.
 fn parse(text_in: &str) -> AppResult<(PlanFile, Vec<TargetRow>, Vec<String>)> {
     let ctx = Ctx {
         lines: Lines(text_in),
@@ -623,14 +781,23 @@ pub async fn import_plan_file(db: &DatabaseConnection, content: &str) -> AppResu
     Ok(report)
 }
 
-/// Writes one plan file inside the caller's write transaction; an unchanged file writes
-/// nothing (`ImportOutcome::Unchanged`).
+/// Parses one plan file and writes it inside the caller's write transaction; an unchanged
+/// file writes nothing (`ImportOutcome::Unchanged`).
 pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppResult<ImportReport> {
-    let (file, targets, warnings) = parse(content)?;
+    write_plan_document(txn, &parse_plan_file(content)?).await
+}
+
+/// Writes a parsed plan document inside the caller's write transaction, resolving its unit
+/// codes and agency keys there: the write half that imports and plan mutations share.
+pub async fn write_plan_document(
+    txn: &DatabaseTransaction,
+    doc: &PlanDocument<'_>,
+) -> AppResult<ImportReport> {
+    let (file, targets, warnings) = (&doc.file, &doc.targets, doc.warnings.clone());
     let ctx = Ctx {
-        lines: Lines(content),
+        lines: Lines(doc.source),
     };
-    let hash = format!("{:x}", Sha256::digest(content.as_bytes()));
+    let hash = format!("{:x}", Sha256::digest(doc.source.as_bytes()));
     let now = Utc::now();
     let plan_span = file.plan.span();
     let p = file.plan.get_ref();
@@ -693,14 +860,11 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
     let mut agencies = Agencies {
         ids: stored.iter().map(|(k, a)| (k.clone(), a.id)).collect(),
     };
-    for a in &file.agencies {
+    for (a, typed) in file.agencies.iter().zip(&doc.agencies) {
         let span = a.span();
         let d = a.get_ref();
-        let as_of = ctx.date(&span, "unit_as_of", &d.unit_as_of)?;
-        let unit = unit_id(txn, &ctx, &span, &d.unit, as_of).await?;
-        let checked =
-            super::agencies::check(Some(&d.key), &d.name, d.short_name.as_deref(), &d.kind)
-                .map_err(|e| ctx.err(&span, e.detail()))?;
+        let unit = unit_id(txn, &ctx, &span, &d.unit, typed.unit_day).await?;
+        let checked = typed.checked.clone();
         let old = stored.get(d.key.trim());
         // Start from the stored row (or an empty one) and set what differs: an unchanged
         // agency is not written.
@@ -720,10 +884,10 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
         // Validity comes from the declarations that state it: a file that names an agency
         // without its dates (another plan citing the same department) leaves them as they are,
         // so the order in which files load does not decide when an agency ended.
-        if let Some(from) = ctx.opt_date(&span, "valid_from", &d.valid_from)? {
+        if let Some(from) = typed.valid_from {
             m.valid_from.set_if_not_equals(Some(from));
         }
-        if let Some(to) = ctx.opt_date(&span, "valid_to", &d.valid_to)? {
+        if let Some(to) = typed.valid_to {
             m.valid_to.set_if_not_equals(Some(to));
         }
         match old {
@@ -773,8 +937,7 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
         .into_iter()
         .map(|i| (i.code.clone(), i))
         .collect();
-    for i in &file.indicators {
-        let span = i.span();
+    for (i, typed) in file.indicators.iter().zip(&doc.indicators) {
         let d = i.get_ref();
         let code = d.code.trim().to_string();
         let name = text::clean(&d.name);
@@ -794,12 +957,9 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
             .set_if_not_equals(d.description.as_deref().map(text::clean));
         m.unit_of_measure
             .set_if_not_equals(text::clean(&d.unit_of_measure));
-        m.category
-            .set_if_not_equals(ctx.word(&span, "category", &d.category)?);
-        m.direction
-            .set_if_not_equals(ctx.word(&span, "direction", &d.direction)?);
-        m.aggregation
-            .set_if_not_equals(ctx.word(&span, "aggregation", &d.aggregation)?);
+        m.category.set_if_not_equals(typed.category);
+        m.direction.set_if_not_equals(typed.direction);
+        m.aggregation.set_if_not_equals(typed.aggregation);
         match old {
             Some(_) if m.is_changed() => {
                 m.update(txn).await?;
@@ -819,7 +979,7 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
                 walk(&r.sub, out);
             }
         }
-        walk(&targets, &mut codes);
+        walk(targets, &mut codes);
         codes
     };
     let indicator_ids: HashMap<String, i64> = indicator::Entity::find()
@@ -835,30 +995,16 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
     // A citation is public when a public, issued act makes it (DESIGN: "citations of public
     // acts"): a reference first cited by an internal or draft plan stays internal until a
     // public act cites it too.
-    let citing_status: PlanStatus = match &p.status {
-        Some(s) => ctx.word(&plan_span, "status", s)?,
-        None => PlanStatus::Issued,
-    };
-    let citing_visibility: Visibility = match &p.visibility {
-        Some(v) => ctx.word(&plan_span, "visibility", v)?,
-        None => Visibility::Public,
-    };
+    let citing_status = doc.plan.status;
+    let citing_visibility = doc.plan.visibility;
     let cited_publicly = citing_visibility == Visibility::Public
         && matches!(citing_status, PlanStatus::Issued | PlanStatus::Superseded);
     let mut plan_ids: HashMap<String, i64> = HashMap::new();
-    for r in &file.referenced {
+    for (r, typed) in file.referenced.iter().zip(&doc.referenced) {
         let span = r.span();
         let d = r.get_ref();
-        let issued_on = ctx.opt_date(&span, "issued_on", &d.issued_on)?;
-        let as_of = match issued_on {
-            Some(day) => day,
-            None => ctx.date(
-                &span,
-                "unit_as_of",
-                d.unit_as_of.as_deref().unwrap_or_default(),
-            )?,
-        };
-        let unit = unit_id(txn, &ctx, &span, &d.unit, as_of).await?;
+        let issued_on = typed.issued_on;
+        let unit = unit_id(txn, &ctx, &span, &d.unit, typed.unit_day).await?;
         let issuer = match &d.issuer {
             Some(k) => Some(agencies.get(&ctx, &span, "issuer", k)?),
             None => None,
@@ -895,7 +1041,7 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
                     title
                 )));
                 m.number.set_if_not_equals(number);
-                m.kind.set_if_not_equals(ctx.word(&span, "kind", &d.kind)?);
+                m.kind.set_if_not_equals(typed.kind);
                 m.title.set_if_not_equals(title);
                 m.admin_unit_id.set_if_not_equals(unit);
                 m.issuer_agency_id.set_if_not_equals(issuer);
@@ -922,16 +1068,8 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
         .filter(plan::Column::Code.eq(plan_key.as_str()))
         .one(txn)
         .await?;
-    let issued_on = ctx.opt_date(&plan_span, "issued_on", &p.issued_on)?;
-    let as_of = match issued_on {
-        Some(day) => day,
-        None => ctx.date(
-            &plan_span,
-            "unit_as_of",
-            p.unit_as_of.as_deref().unwrap_or_default(),
-        )?,
-    };
-    let plan_unit = unit_id(txn, &ctx, &plan_span, &p.unit, as_of).await?;
+    let issued_on = doc.plan.issued_on;
+    let plan_unit = unit_id(txn, &ctx, &plan_span, &p.unit, doc.plan.unit_day).await?;
     let issuer = match &p.issuer {
         Some(k) => Some(agencies.get(&ctx, &plan_span, "issuer", k)?),
         None => None,
@@ -964,7 +1102,7 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
             title
         ))),
         number: Set(number),
-        kind: Set(ctx.word(&plan_span, "kind", &p.kind)?),
+        kind: Set(doc.plan.kind),
         title: Set(title),
         admin_unit_id: Set(plan_unit),
         issuer_agency_id: Set(issuer),
@@ -972,14 +1110,8 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
         signer: Set(p.signer.as_deref().map(text::clean)),
         period_from: Set(p.period_from),
         period_to: Set(p.period_to),
-        status: Set(match &p.status {
-            Some(s) => ctx.word(&plan_span, "status", s)?,
-            None => PlanStatus::Issued,
-        }),
-        visibility: Set(match &p.visibility {
-            Some(v) => ctx.word(&plan_span, "visibility", v)?,
-            None => Visibility::Public,
-        }),
+        status: Set(doc.plan.status),
+        visibility: Set(doc.plan.visibility),
         source_url: Set(p.source_url.clone()),
         parent_plan_id: Set(parent),
         source_hash: Set(Some(hash.clone())),
@@ -1102,7 +1234,7 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
         targets.iter().rev().map(|t| (t, None)).collect();
     while let Some((t, parent_id)) = stack.pop() {
         let unit = match &t.unit {
-            Some(code) => unit_id(txn, &ctx, &t.line, code, as_of).await?,
+            Some(code) => unit_id(txn, &ctx, &t.line, code, doc.plan.unit_day).await?,
             None => plan_unit,
         };
         let indicator_id = match &t.indicator {
@@ -1145,7 +1277,7 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
 
     // Assignments: one per lead.
     let mut assignments = 0;
-    for (position, a) in file.assignments.iter().enumerate() {
+    for (position, (a, typed)) in file.assignments.iter().zip(&doc.assignments).enumerate() {
         let span = a.span();
         let d = a.get_ref();
         let leads: Vec<&String> = d.lead.iter().chain(d.leads.iter()).collect();
@@ -1169,11 +1301,8 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
                 content: Set(d.content.as_deref().map(text::clean)),
                 group_title: Set(d.group.as_deref().map(text::clean)),
                 lead_agency_id: Set(lead_id),
-                due_on: Set(ctx.opt_date(&span, "due_on", &d.due_on)?),
-                status: Set(match &d.status {
-                    Some(s) => ctx.word(&span, "status", s)?,
-                    None => AssignmentStatus::NotStarted,
-                }),
+                due_on: Set(typed.due_on),
+                status: Set(typed.status),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -1201,7 +1330,7 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
         }
     }
 
-    for r in &file.reporting_duties {
+    for (r, due_on) in file.reporting_duties.iter().zip(&doc.duty_days) {
         let span = r.span();
         let d = r.get_ref();
         reporting_duty::ActiveModel {
@@ -1211,7 +1340,7 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
             recipient_agency_id: Set(agencies.get(&ctx, &span, "recipient", &d.recipient)?),
             period: Set(d.period.trim().to_string()),
             recurrence: Set(d.recurrence.clone()),
-            due_on: Set(ctx.date(&span, "due_on", &d.due_on)?),
+            due_on: Set(*due_on),
             created_at: Set(now),
             ..Default::default()
         }
@@ -1222,7 +1351,7 @@ pub async fn write_plan_file(txn: &DatabaseTransaction, content: &str) -> AppRes
         plan_id,
         plan_key,
         outcome,
-        targets: count_targets(&targets),
+        targets: count_targets(targets),
         assignments,
         agencies: file.agencies.len(),
         reporting_duties: file.reporting_duties.len(),
