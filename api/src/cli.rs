@@ -1,7 +1,7 @@
 //! The `platform` command line: `serve` (the default), `migrate`, `seed-demo`, `schema`.
 
 use crate::app;
-use crate::config::Config;
+use crate::config::{Config, Profile};
 use crate::server::{self, Application};
 use crate::services::plan_import::ImportOutcome;
 use crate::services::{unit_files, units};
@@ -16,7 +16,12 @@ use std::process::ExitCode;
 /// LOG_LEVEL, MAX_PAGE_SIZE, AUTO_MIGRATE) and an optional TOML file (CONFIG_FILE, or
 /// platform.toml in the working directory). See README.md.
 #[derive(Parser, Debug)]
-#[command(name = "platform", version, about, long_about = None)]
+#[command(
+    name = "platform",
+    version,
+    about = "GraphQL API of the Vietnamese regional data platform",
+    long_about = None
+)]
 pub struct Cli {
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
@@ -90,7 +95,7 @@ pub enum ImportWhat {
         file: std::path::PathBuf,
         /// The first day the list is valid; leave out only for the first list of an empty
         /// database.
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         valid_from: Option<chrono::NaiveDate>,
     },
     /// The official old → new mapping, effective on a date; one transaction.
@@ -98,7 +103,7 @@ pub enum ImportWhat {
         /// The CSV file.
         file: std::path::PathBuf,
         /// The day the new units took over.
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         effective: chrono::NaiveDate,
     },
 }
@@ -121,7 +126,7 @@ pub enum ServiceAccountAction {
         #[arg(long)]
         agency: Option<String>,
         /// Last day of validity (YYYY-MM-DD, end of that day in Vietnam).
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         expires: Option<chrono::NaiveDate>,
     },
     /// Revoke an account.
@@ -179,7 +184,7 @@ pub enum UserAction {
         #[arg(long)]
         from: String,
         /// Pick the closed unit valid on this day.
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         from_date: Option<chrono::NaiveDate>,
         /// Code of the unit valid today that took it over (through lineage).
         #[arg(long)]
@@ -193,7 +198,7 @@ pub enum UnitsAction {
     /// Count the units valid on a day, by level.
     Count {
         /// The day; today in Vietnam when absent.
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         as_of: Option<chrono::NaiveDate>,
     },
 }
@@ -213,7 +218,29 @@ pub enum MigrateAction {
     Status,
 }
 
-/// Runs the command line; errors are one line on stderr and a non-zero exit.
+/// A day on the command line, `YYYY-MM-DD`, refused with a message that says so.
+fn day(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a day: expected YYYY-MM-DD, e.g. 2025-07-01"))
+}
+
+/// Why a command failed: a configuration error exits 2 (as `Config::load` does), anything else
+/// 1; either is one line on stderr.
+enum Failure {
+    /// A setting is unusable; the line names it.
+    Config(String),
+    /// Anything else.
+    Other(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self::Other(message)
+    }
+}
+
+/// Runs the command line; errors are one line on stderr and a non-zero exit: 2 for
+/// configuration and usage errors, 1 for the rest.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Schema) = cli.command {
@@ -227,6 +254,31 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The signing key is configuration too: checked before anything touches the database.
+    let command = cli.command.unwrap_or(Command::Serve);
+    let key_check = match &command {
+        Command::Serve => {
+            crate::auth::TokenService::from_settings(&config.jwt, config.profile == Profile::Dev)
+                .err()
+                .map(|e| e.to_string())
+        }
+        Command::Token { .. } => crate::auth::TokenService::from_settings(&config.jwt, false)
+            .err()
+            .map(|e| {
+                format!(
+                    "configuration error: {}: `token issue` signs with the server's own key: set \
+                     JWT_SECRET or JWT_PRIVATE_KEY as the server has them (a dev server without \
+                     one makes a key that ends with its process, so no token made here could \
+                     be checked)",
+                    e.setting
+                )
+            }),
+        _ => None,
+    };
+    if let Some(message) = key_check {
+        eprintln!("{message}");
+        return ExitCode::from(2);
+    }
     telemetry::init(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -238,9 +290,13 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+    match runtime.block_on(run(command, config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Err(Failure::Config(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(message)) => {
             eprintln!("{message}");
             ExitCode::FAILURE
         }
@@ -260,7 +316,7 @@ fn spinner(message: &str) -> indicatif::ProgressBar {
 async fn connect_migrated(config: &Config) -> Result<sea_orm::DatabaseConnection, String> {
     let conn = db::connect(&config.database_url)
         .await
-        .map_err(|e| format!("database: {e}"))?;
+        .map_err(|e| db::describe_connect_error(&config.database_url, &e))?;
     if config.auto_migrate {
         db::migrate_up(&conn)
             .await
@@ -279,12 +335,13 @@ async fn connect_migrated(config: &Config) -> Result<sea_orm::DatabaseConnection
     Ok(conn)
 }
 
-async fn run(command: Command, config: Config) -> Result<(), String> {
+async fn run(command: Command, config: Config) -> Result<(), Failure> {
     match command {
         Command::Serve => {
-            let app = Application::build(&config)
-                .await
-                .map_err(|e| e.to_string())?;
+            let app = Application::build(&config).await.map_err(|e| match e {
+                server::StartError::Config(m) => Failure::Config(m),
+                other => Failure::Other(other.to_string()),
+            })?;
             let addr = app.local_addr().map_err(|e| e.to_string())?;
             tracing::info!(
                 %addr,
@@ -294,12 +351,12 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             );
             app.serve_until(server::shutdown_signal())
                 .await
-                .map_err(|e| format!("server: {e}"))
+                .map_err(|e| Failure::Other(format!("server: {e}")))
         }
         Command::Migrate { action } => {
             let conn = db::connect(&config.database_url)
                 .await
-                .map_err(|e| format!("database: {e}"))?;
+                .map_err(|e| db::describe_connect_error(&config.database_url, &e))?;
             let result = match action.unwrap_or(MigrateAction::Up) {
                 MigrateAction::Up => Migrator::up(&conn, None).await,
                 MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await,
@@ -313,7 +370,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     Ok(())
                 }
             };
-            result.map_err(|e| format!("migration failed: {e}"))
+            Ok(result.map_err(|e| format!("migration failed: {e}"))?)
         }
         Command::ServiceAccount { action } => {
             let conn = connect_migrated(&config).await?;
@@ -475,11 +532,11 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     for e in &errors {
                         eprintln!("{}:{}: {}: {}", file.display(), e.line, e.field, e.message);
                     }
-                    Err(format!(
+                    Err(Failure::Other(format!(
                         "{}: {} bad rows; nothing written",
                         file.display(),
                         errors.len()
-                    ))
+                    )))
                 }
             }
         }
@@ -504,17 +561,26 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::SeedDemo { with_users } => {
             let conn = connect_migrated(&config).await?;
-            match seed::seed_demo(&conn)
+            let (outcome, documents) = seed::seed_demo_counted(&conn)
                 .await
-                .map_err(|e| format!("seed: {}", e.detail()))?
-            {
+                .map_err(|e| format!("seed: {}", e.detail()))?;
+            match outcome {
                 seed::SeedOutcome::Loaded { units, links } => {
                     println!("loaded the demo area: {units} unit rows, {links} lineage links")
                 }
                 seed::SeedOutcome::AlreadyPresent => {
-                    println!("units are already loaded; nothing written")
+                    println!("units are already loaded; units left as they are")
                 }
             }
+            println!(
+                "loaded {documents} of the {} demo planning documents{}",
+                seed::DEMO_PLANS.len(),
+                if documents < seed::DEMO_PLANS.len() {
+                    " (the others were present already)"
+                } else {
+                    ""
+                }
+            );
             if with_users {
                 let n = seed::seed_demo_users(&conn)
                     .await
@@ -572,7 +638,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 }
             }
             if failed > 0 {
-                Err(format!("{failed} of {} file(s) not imported", files.len()))
+                Err(format!("{failed} of {} file(s) not imported", files.len()).into())
             } else {
                 Ok(())
             }

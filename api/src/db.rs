@@ -114,14 +114,59 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
-/// Creates the directory of an SQLite file URL (`sqlite://data/platform.db?mode=rwc`).
-fn create_parent_dir(url: &str) -> Result<(), DbErr> {
-    let path = url
-        .trim_start_matches("sqlite://")
+/// A connection failure as an operator can act on it: what was reached for (the URL without
+/// its password, or the SQLite file's path), what went wrong, and what to do.
+pub fn describe_connect_error(url: &DatabaseUrl, e: &DbErr) -> String {
+    let cause = e.to_string();
+    let lower = cause.to_lowercase();
+    if url.is_sqlite() {
+        let path = sqlite_path(url.expose());
+        let path = if path.is_empty() { ":memory:" } else { path };
+        return format!(
+            "database: cannot open the SQLite file {path}: {}; check that its directory exists \
+             and is writable, or set DATABASE_URL",
+            first_line(&cause)
+        );
+    }
+    if let Some(name) = lower
+        .split("database \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .filter(|_| lower.contains("does not exist"))
+    {
+        return format!(
+            "database: the PostgreSQL database `{name}` does not exist at {url}: create it \
+             (createdb {name}) or set DATABASE_URL to one that does"
+        );
+    }
+    if lower.contains("timed out") || lower.contains("refused") || lower.contains("connect") {
+        return format!(
+            "database: cannot reach {url} within 10 s ({}): is the server running and \
+             accepting connections there?",
+            first_line(&cause)
+        );
+    }
+    format!("database: {url}: {}", first_line(&cause))
+}
+
+/// The first line of a driver's message, without the source location some append.
+fn first_line(message: &str) -> &str {
+    let line = message.lines().next().unwrap_or_default();
+    line.split(" at line ").next().unwrap_or(line).trim()
+}
+
+/// The file path of an SQLite URL.
+fn sqlite_path(url: &str) -> &str {
+    url.trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Creates the directory of an SQLite file URL (`sqlite://data/platform.db?mode=rwc`).
+fn create_parent_dir(url: &str) -> Result<(), DbErr> {
+    let path = sqlite_path(url);
     if let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
     {

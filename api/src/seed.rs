@@ -247,7 +247,14 @@ pub enum SeedOutcome {
 /// Loads the demo area's units unless units are already present (one transaction), then
 /// imports the five documents (one transaction each; an unchanged file writes nothing).
 pub async fn seed_demo(db: &DatabaseConnection) -> AppResult<SeedOutcome> {
+    Ok(seed_demo_counted(db).await?.0)
+}
+
+/// [`seed_demo`], also saying how many of the five documents it loaded (those already present
+/// are left as they are).
+pub async fn seed_demo_counted(db: &DatabaseConnection) -> AppResult<(SeedOutcome, usize)> {
     let outcome = seed_units(db).await?;
+    let mut documents = 0;
     for (name, content) in DEMO_PLANS {
         // A demo document already present (perhaps edited, or re-imported by its office) is
         // left as it is.
@@ -257,8 +264,9 @@ pub async fn seed_demo(db: &DatabaseConnection) -> AppResult<SeedOutcome> {
         plan_import::import_plan_file(db, content)
             .await
             .map_err(|e| AppError::internal(format!("demo plan {name}: {}", e.detail())))?;
+        documents += 1;
     }
-    Ok(outcome)
+    Ok((outcome, documents))
 }
 
 /// Loads the demo area's units unless units are already present, in one transaction.

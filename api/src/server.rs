@@ -15,8 +15,8 @@ use tokio::net::TcpListener;
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The database could not be reached or prepared.
-    #[error("database: {0}")]
+    /// The database could not be reached or prepared (the message says which and what to do).
+    #[error("{0}")]
     Database(String),
     /// A setting is unusable (one line naming it).
     #[error("{0}")]
@@ -38,7 +38,7 @@ pub enum StartError {
 
 impl From<AppError> for StartError {
     fn from(e: AppError) -> Self {
-        Self::Database(e.detail())
+        Self::Database(format!("database: {}", e.detail()))
     }
 }
 
@@ -57,22 +57,31 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
         let (conn, statements) = db::connect_counted(&config.database_url)
             .await
-            .map_err(|e| StartError::Database(e.to_string()))?;
+            .map_err(|e| {
+                StartError::Database(db::describe_connect_error(&config.database_url, &e))
+            })?;
         if config.auto_migrate {
             db::migrate_up(&conn)
                 .await
-                .map_err(|e| StartError::Database(e.to_string()))?;
+                .map_err(|e| StartError::Database(format!("database: {e}")))?;
         } else {
             let pending = db::pending_migrations(&conn)
                 .await
-                .map_err(|e| StartError::Database(e.to_string()))?;
+                .map_err(|e| StartError::Database(format!("database: {e}")))?;
             if !pending.is_empty() {
                 return Err(StartError::Pending(pending.len()));
             }
         }
         if config.database_url.is_default() {
-            if let SeedOutcome::Loaded { units, links } = seed::seed_demo(&conn).await? {
-                tracing::info!(units, links, "first start: loaded the demo area");
+            let (outcome, documents) = seed::seed_demo_counted(&conn).await?;
+            if let SeedOutcome::Loaded { units, links } = outcome {
+                tracing::info!(units, links, "first start: loaded the demo area's units");
+            }
+            if documents > 0 {
+                tracing::info!(
+                    documents,
+                    "first start: loaded the demo planning documents (api/data/plans)"
+                );
             }
             let users = seed::seed_demo_users(&conn).await?;
             if users > 0 {

@@ -138,6 +138,12 @@ async fn secrets_never_reach_the_logs() {
     logs.push_str(&String::from_utf8_lossy(&other.stderr));
     logs.push_str(&String::from_utf8_lossy(&other.stdout));
     assert!(logs.contains("served"), "the logs were captured: {logs}");
+    // The first start says what it loaded: the demo units and the planning documents.
+    assert!(
+        logs.contains("loaded the demo area's units")
+            && logs.contains("loaded the demo planning documents"),
+        "the first start says what it loaded: {logs}"
+    );
     for (what, needle) in [
         ("the signing secret", secret),
         ("the demo password", "demo-password"),
