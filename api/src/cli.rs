@@ -98,13 +98,15 @@ pub enum ImportWhat {
         #[arg(long, value_parser = day)]
         valid_from: Option<chrono::NaiveDate>,
     },
-    /// The official old → new mapping, effective on a date; one transaction.
+    /// A lineage file, recognised by its header: the official old → new mapping (with
+    /// --effective), or the derived list of the 2024–2025 merger wave; one transaction.
     AdminUnitLineage {
         /// The CSV file.
         file: std::path::PathBuf,
-        /// The day the new units took over.
+        /// The day the new units took over (the official mapping; the merger list carries
+        /// its own days).
         #[arg(long, value_parser = day)]
-        effective: chrono::NaiveDate,
+        effective: Option<chrono::NaiveDate>,
     },
 }
 
@@ -679,20 +681,71 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
         } => {
             let content =
                 std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let source = file.display().to_string();
+            let parsed = unit_files::parse_lineage(&content)
+                .map_err(|e| format!("{source}: {}; nothing written", e.detail()))?;
+            let mapping = match (parsed, effective) {
+                (unit_files::LineageFile::Official(m), Some(day)) => (m, day),
+                (unit_files::LineageFile::Official(_), None) => {
+                    return Err(Failure::Config(format!(
+                        "{source}: the official mapping needs --effective YYYY-MM-DD, the day \
+                         the new units began"
+                    )));
+                }
+                (unit_files::LineageFile::Mergers(_), Some(_)) => {
+                    return Err(Failure::Config(format!(
+                        "{source}: the merger list carries each row's own effective date: \
+                         leave out --effective"
+                    )));
+                }
+                (unit_files::LineageFile::Mergers(rows), None) => {
+                    let conn = connect_migrated(&config).await?;
+                    let started = std::time::Instant::now();
+                    let operator = crate::app::Caller::operator(&conn);
+                    let report = app::imports::mergers(&conn, &operator, &source, &rows)
+                        .await
+                        .map_err(|e| format!("{source}: {}; nothing written", e.detail()))?;
+                    for (line, reason) in &report.skipped {
+                        println!("{source}: line {line}: {reason}");
+                    }
+                    for (code, name, day) in &report.without_successor {
+                        println!("{source}: {code} {name} ended on {day} with no successor");
+                    }
+                    println!(
+                        "{source}: {} rows (merger list): {} lineage links written, {} unchanged, \
+                         {} skipped, {} communes that ended with them have no successor{} ({} ms)",
+                        rows.len(),
+                        report.written,
+                        report.unchanged,
+                        report.skipped.len(),
+                        report.without_successor.len(),
+                        if report.written == 0 {
+                            "; nothing changed"
+                        } else {
+                            ""
+                        },
+                        started.elapsed().as_millis()
+                    );
+                    return Ok(());
+                }
+            };
+            let (mapping, effective) = mapping;
             let conn = connect_migrated(&config).await?;
-            let progress = spinner("reading the mapping");
-            let mapping = unit_files::parse_mapping(&content)
-                .map_err(|e| format!("{}: {}; nothing written", file.display(), e.detail()))?;
-            progress.set_message(format!("applying {} links", mapping.rows.len()));
+            let progress = spinner("applying the mapping");
             let started = std::time::Instant::now();
             let operator = crate::app::Caller::operator(&conn);
-            let source = file.display().to_string();
             let report = app::imports::lineage(&conn, &operator, &source, &mapping.rows, effective)
                 .await
                 .map_err(|e| format!("{source}: {}; nothing written", e.detail()))?;
             progress.finish_and_clear();
             for (line, reason) in mapping.skipped.iter().chain(report.skipped.iter()) {
                 println!("{}: line {line}: {reason}", file.display());
+            }
+            for (code, name, day) in &report.without_successor {
+                println!(
+                    "{}: {code} {name} ended on {day} and the mapping gives it no successor",
+                    file.display()
+                );
             }
             println!(
                 "{}: {} rows: {} lineage links written, {} unchanged, {} skipped{} ({} ms)",

@@ -18,6 +18,12 @@ pub struct Model {
     pub effective_on: Date,
     pub change: LineageChange,
     pub split_count: Option<i32>,
+    /// How sure the link is (null: recorded before evidence was kept).
+    pub evidence: Option<LineageEvidence>,
+    /// The resolution that decided the change, when known (e.g. `1286/NQ-UBTVQH15`).
+    pub resolution: Option<String>,
+    /// Where the evidence can be read, when the source gives it.
+    pub source_url: Option<String>,
 }
 
 /// Relations are followed through explicit batched queries, not joins.

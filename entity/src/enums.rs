@@ -30,6 +30,25 @@ word_enum!(
     }
 );
 word_enum!(
+    /// How sure a lineage link is, and where it comes from.
+    LineageEvidence {
+        /// The official NSO old → new mapping.
+        Official = "OFFICIAL",
+        /// Two consecutive official lists, by code continuity (a rename, a new type or parent).
+        Lists = "LISTS",
+        /// Derived from the links of the communes below (districts and provinces).
+        Derived = "DERIVED",
+        /// A derived mapping row with a cited source.
+        Cited = "CITED",
+        /// A derived mapping row: the successor bears the same name.
+        NameContinuity = "NAME_CONTINUITY",
+        /// A derived mapping row from a source that cites nothing.
+        Uncited = "UNCITED",
+        /// A derived mapping row inferred from the only unexplained change nearby.
+        Inferred = "INFERRED",
+    }
+);
+word_enum!(
     /// Role of a user.
     Role { Viewer = "VIEWER", Reporter = "REPORTER", Manager = "MANAGER", Admin = "ADMIN" }
 );

@@ -12,6 +12,7 @@ mod m20261122_000003_sessions;
 mod m20261122_000004_unit_scope;
 mod m20261129_000005_username_case;
 mod m20261129_000006_bytewise_keys;
+mod m20261129_000007_lineage_evidence;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_unit_scope::Migration),
             Box::new(m20261129_000005_username_case::Migration),
             Box::new(m20261129_000006_bytewise_keys::Migration),
+            Box::new(m20261129_000007_lineage_evidence::Migration),
         ]
     }
 }

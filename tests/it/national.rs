@@ -309,3 +309,247 @@ async fn lineage_links_old_and_new_units_and_search_finds_both() {
         .await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "query");
 }
+
+#[tokio::test]
+async fn the_merger_wave_links_its_communes_with_their_evidence() {
+    let url = fresh_migrated().await;
+    // The lists in order, the merger list after the March 2025 one, then the July mapping.
+    ok(
+        &url,
+        &["import", "admin-units", &file("three-level-2024.csv")],
+    );
+    ok(
+        &url,
+        &[
+            "import",
+            "admin-units",
+            &file("three-level-2025-03.csv"),
+            "--valid-from",
+            "2025-03-01",
+        ],
+    );
+    let mergers = file("mergers-2024-2025.csv");
+    let out = ok(&url, &["import", "admin-unit-lineage", &mergers]);
+    assert!(out.contains("1 lineage links written"), "{out}");
+    assert!(out.contains("1 unchanged"), "{out}");
+    assert!(out.contains("line 4: no commune 14692"), "{out}");
+    assert!(
+        out.contains("0 communes that ended with them have no successor"),
+        "{out}"
+    );
+    // Again: nothing changes.
+    let again = ok(&url, &["import", "admin-unit-lineage", &mergers]);
+    assert!(again.contains("nothing changed"), "{again}");
+    // The merger list carries its own dates; the official mapping needs one.
+    let refused = platform(
+        &url,
+        &[
+            "import",
+            "admin-unit-lineage",
+            &mergers,
+            "--effective",
+            "2025-01-01",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let refused = platform(
+        &url,
+        &["import", "admin-unit-lineage", &file("mapping-2025.csv")],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    ok(
+        &url,
+        &[
+            "import",
+            "admin-units",
+            &file("two-level-2025.csv"),
+            "--valid-from",
+            "2025-07-01",
+        ],
+    );
+    ok(
+        &url,
+        &[
+            "import",
+            "admin-unit-lineage",
+            &file("mapping-2025.csv"),
+            "--effective",
+            "2025-07-01",
+        ],
+    );
+
+    let app = TestApp::spawn_on(&url, |_| {}).await;
+    let data = app
+        .data(
+            r#"{ commune(code: "00006", asOf: "2024-06-01") { name validTo
+                   successors(transitive: true) { unit { code name validFrom } change effectiveOn evidence resolution sourceUrl } } }"#,
+        )
+        .await;
+    let links = data["commune"]["successors"].as_array().unwrap();
+    assert_eq!(
+        data["commune"]["validTo"], "2025-02-28",
+        "units keep the lists' validity"
+    );
+    assert_eq!(links[0]["unit"]["name"], "Phường Trúc Bạch");
+    assert_eq!(links[0]["change"], "MERGED_WHOLE");
+    assert_eq!(links[0]["effectiveOn"], "2025-01-01");
+    assert_eq!(links[0]["evidence"], "CITED");
+    assert_eq!(links[0]["resolution"], "1286/NQ-UBTVQH15");
+    assert_eq!(links[0]["sourceUrl"], "https://example.org/nq-1286-ha-noi");
+    // On through the official mapping to the 2025 Phường Ba Đình.
+    let last = links.last().unwrap();
+    assert_eq!(last["unit"]["name"], "Phường Ba Đình", "{links:?}");
+    assert_eq!(last["evidence"], "OFFICIAL");
+
+    // A viewer of the 2025 ward reads the internal documents of the commune merged into its
+    // predecessor; his scope holds it through the merger link.
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let old = api::services::units::by_code(
+        &app.db,
+        "00006",
+        chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let ward = api::services::units::by_code(
+        &app.db,
+        "00004",
+        chrono::NaiveDate::from_ymd_opt(2025, 8, 1).unwrap(),
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let now = chrono::Utc::now();
+    let plan = entity::plan::ActiveModel {
+        kind: Set(entity::enums::PlanKind::Plan),
+        title: Set("Kế hoạch nội bộ của phường Vĩnh Phúc".into()),
+        admin_unit_id: Set(old.id),
+        status: Set(entity::enums::PlanStatus::Draft),
+        visibility: Set(entity::enums::Visibility::Internal),
+        version: Set(1),
+        search_key: Set("ke hoach noi bo".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let viewer = crate::common::insert_user(
+        &app.db,
+        "badinh.viewer",
+        entity::enums::Role::Viewer,
+        Some(ward.id),
+    )
+    .await;
+    let token = app
+        .tokens
+        .issue(
+            &api::auth::Principal {
+                id: viewer.id,
+                kind: api::auth::PrincipalKind::User,
+                role: entity::enums::Role::Viewer,
+                home_unit_id: Some(ward.id),
+                agency_id: None,
+                scopes: Vec::new(),
+            },
+            0,
+        )
+        .unwrap()
+        .0;
+    use base64::Engine;
+    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Plan:{}", plan.id));
+    let (_, body) = app
+        .gql(
+            Some(&token),
+            "query($id: ID!) { plan(id: $id) { title } }",
+            serde_json::json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["plan"]["title"], "Kế hoạch nội bộ của phường Vĩnh Phúc",
+        "{body}"
+    );
+    // A viewer elsewhere (the special zone of Côn Đảo) does not.
+    let zone = api::services::units::by_code(
+        &app.db,
+        "26732",
+        chrono::NaiveDate::from_ymd_opt(2025, 8, 1).unwrap(),
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let other = app
+        .tokens
+        .issue(
+            &api::auth::Principal {
+                id: viewer.id,
+                kind: api::auth::PrincipalKind::User,
+                role: entity::enums::Role::Viewer,
+                home_unit_id: Some(zone.id),
+                agency_id: None,
+                scopes: Vec::new(),
+            },
+            0,
+        )
+        .unwrap()
+        .0;
+    let (_, body) = app
+        .gql(
+            Some(&other),
+            "query($id: ID!) { plan(id: $id) { title } }",
+            serde_json::json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_merged_commune_without_a_row_is_reported() {
+    let url = fresh_migrated().await;
+    ok(
+        &url,
+        &["import", "admin-units", &file("three-level-2024.csv")],
+    );
+    ok(
+        &url,
+        &[
+            "import",
+            "admin-units",
+            &file("three-level-2025-03.csv"),
+            "--valid-from",
+            "2025-03-01",
+        ],
+    );
+    let dir = std::env::temp_dir().join(format!("mergers-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let partial = dir.join("mergers.csv");
+    let full = std::fs::read_to_string(file("mergers-2024-2025.csv")).unwrap();
+    let header = full.lines().next().unwrap();
+    // The dropped commune's row names a successor this database does not hold: the row is
+    // skipped, and the commune is reported as ending with no successor.
+    std::fs::write(
+        &partial,
+        format!("{header}\n00006,Phường Vĩnh Phúc,99998,Phường Không Có,2025-01-01,,INFERRED,\n"),
+    )
+    .unwrap();
+    let out = ok(
+        &url,
+        &["import", "admin-unit-lineage", partial.to_str().unwrap()],
+    );
+    assert!(
+        out.contains("line 2: no commune 99998 on 2025-03-01"),
+        "{out}"
+    );
+    assert!(
+        out.contains("00006 Phường Vĩnh Phúc ended on 2025-02-28 with no successor"),
+        "{out}"
+    );
+}

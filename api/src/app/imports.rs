@@ -7,7 +7,9 @@ use crate::db;
 use crate::error::AppResult;
 use crate::services::audit;
 use crate::services::plan_import::{self, ImportOutcome, ImportReport};
-use crate::services::unit_import::{self, LineageReport, LineageRow, SnapshotReport, UnitRow};
+use crate::services::unit_import::{
+    self, LineageReport, LineageRow, MergerReport, MergerRow, SnapshotReport, UnitRow,
+};
 use crate::services::users::{self, ImportReport as UserImportReport, RowError};
 use chrono::NaiveDate;
 use entity::app_user;
@@ -106,6 +108,37 @@ pub async fn lineage(
             "written": report.written,
             "unchanged": report.unchanged,
             "skipped": report.skipped.len(),
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Applies the derived list of the 2024–2025 merger wave, rebuilding the scope closure in the
+/// same transaction.
+pub async fn mergers(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    source: &str,
+    rows: &[MergerRow],
+) -> AppResult<MergerReport> {
+    let txn = db::begin_write(db).await?;
+    let report = unit_import::apply_mergers(&txn, rows).await?;
+    audit::record(
+        &txn,
+        &caller.actor,
+        "units.mergers",
+        "unit_list",
+        0,
+        None,
+        Some(json!({
+            "source": source,
+            "rows": rows.len(),
+            "written": report.written,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped.len(),
+            "withoutSuccessor": report.without_successor.len(),
         })),
     )
     .await?;

@@ -7,12 +7,14 @@
 //! - two levels: `province_code,province_name,province_type,commune_code,commune_name,
 //!   commune_type,…` (from 1 July 2025);
 //! - the mapping: `old_province_code,…,old_commune_code,old_commune_name,…,new_commune_code,
-//!   new_commune_name,change_note,old_commune_split_count`.
+//!   new_commune_name,change_note,old_commune_split_count`;
+//! - the derived list of the 2024–2025 merger wave: `old_commune_code,old_commune_name,
+//!   new_commune_code,new_commune_name,effective_date,resolution,evidence,evidence_source`.
 
-use super::unit_import::{LineageRow, UnitRow};
+use super::unit_import::{LineageRow, MergerRow, Provenance, UnitRow};
 use crate::error::{AppError, AppResult};
 use crate::text;
-use entity::enums::{AdminLevel, LineageChange};
+use entity::enums::{AdminLevel, LineageChange, LineageEvidence};
 use std::collections::HashMap;
 
 /// The formats recognised.
@@ -329,6 +331,94 @@ pub fn parse_mapping(data: &str) -> AppResult<Mapping> {
             new_code: new_code.to_string(),
             change: change_of_note(f(note), split_count),
             split_count,
+            line,
+        });
+    }
+    Ok(out)
+}
+
+/// A lineage file: the official old → new mapping, or the derived merger list.
+pub enum LineageFile {
+    /// The official NSO mapping (its effective day is given on the command line).
+    Official(Mapping),
+    /// The derived 2024–2025 merger list (each row carries its own effective day).
+    Mergers(Vec<MergerRow>),
+}
+
+/// Recognises a lineage file by its header and parses it.
+pub fn parse_lineage(data: &str) -> AppResult<LineageFile> {
+    let h = header_of(data);
+    if h.iter().any(|c| c == "evidence") && h.iter().any(|c| c == "effective_date") {
+        Ok(LineageFile::Mergers(parse_mergers(data)?))
+    } else {
+        Ok(LineageFile::Official(parse_mapping(data)?))
+    }
+}
+
+/// Parses the derived merger list; a bad row stops it with its line.
+pub fn parse_mergers(data: &str) -> AppResult<Vec<MergerRow>> {
+    let h = header_of(data);
+    let col = |name: &str| {
+        h.iter()
+            .position(|c| c == name)
+            .ok_or_else(|| bad(1, format!("the merger list has no column {name}")))
+    };
+    let (old_code, old_name, new_code, effective, resolution, evidence, source) = (
+        col("old_commune_code")?,
+        col("old_commune_name")?,
+        col("new_commune_code")?,
+        col("effective_date")?,
+        col("resolution")?,
+        col("evidence")?,
+        col("evidence_source")?,
+    );
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(data.as_bytes());
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| bad(i + 2, e.to_string()))?;
+        let line = r.position().map(|p| p.line() as usize).unwrap_or(i + 2);
+        let f = |n: usize| r.get(n).unwrap_or_default().trim();
+        for (what, code) in [("old", f(old_code)), ("new", f(new_code))] {
+            if code.len() != 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(
+                    line,
+                    format!("{what} commune code `{code}` is not 5 digits"),
+                ));
+            }
+        }
+        let day = chrono::NaiveDate::parse_from_str(f(effective), "%Y-%m-%d").map_err(|_| {
+            bad(
+                line,
+                format!("effective_date `{}` is not YYYY-MM-DD", f(effective)),
+            )
+        })?;
+        let evidence = match f(evidence) {
+            "CITED" => LineageEvidence::Cited,
+            "NAME_CONTINUITY" => LineageEvidence::NameContinuity,
+            "UNCITED" => LineageEvidence::Uncited,
+            "INFERRED" => LineageEvidence::Inferred,
+            other => {
+                return Err(bad(
+                    line,
+                    format!(
+                        "evidence `{other}` is not one of CITED, NAME_CONTINUITY, UNCITED, INFERRED"
+                    ),
+                ));
+            }
+        };
+        let optional = |n: usize| Some(f(n).to_string()).filter(|v| !v.is_empty());
+        out.push(MergerRow {
+            old_code: f(old_code).to_string(),
+            old_name: text::clean(f(old_name)),
+            new_code: f(new_code).to_string(),
+            effective: day,
+            provenance: Provenance {
+                evidence,
+                resolution: optional(resolution),
+                source_url: optional(source),
+            },
             line,
         });
     }

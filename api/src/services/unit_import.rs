@@ -12,13 +12,13 @@ use crate::text;
 use chrono::{Days, NaiveDate, Utc};
 use entity::admin_unit::{self, Column, Entity as AdminUnit};
 use entity::admin_unit_lineage::{self, Entity as Lineage};
-use entity::enums::{AdminLevel, LineageChange};
+use entity::enums::{AdminLevel, LineageChange, LineageEvidence};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter,
 };
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Rows per multi-row statement (well under the bind-parameter limits of both backends).
 const CHUNK: usize = 1000;
@@ -55,6 +55,69 @@ pub struct LineageRow {
     pub line: usize,
 }
 
+/// Where a link comes from, kept on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provenance {
+    /// How sure the link is.
+    pub evidence: LineageEvidence,
+    /// The resolution that decided the change.
+    pub resolution: Option<String>,
+    /// Where the evidence can be read.
+    pub source_url: Option<String>,
+}
+
+impl Provenance {
+    fn of(evidence: LineageEvidence) -> Self {
+        Self {
+            evidence,
+            resolution: None,
+            source_url: None,
+        }
+    }
+}
+
+/// A link to write: predecessor, successor, kind, split count, effective day, provenance.
+struct Link {
+    pred: i64,
+    succ: i64,
+    change: LineageChange,
+    split: Option<i32>,
+    effective_on: NaiveDate,
+    provenance: Provenance,
+}
+
+/// One row of the derived list of the 2024–2025 commune merger wave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergerRow {
+    /// Code of the commune that was merged.
+    pub old_code: String,
+    /// Its name, as the list gives it.
+    pub old_name: String,
+    /// Code of the commune that took it in.
+    pub new_code: String,
+    /// The day the resolution took effect.
+    pub effective: NaiveDate,
+    /// Where the link comes from.
+    pub provenance: Provenance,
+    /// Line number, for reports.
+    pub line: usize,
+}
+
+/// What applying the merger list did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MergerReport {
+    /// Links inserted or changed.
+    pub written: usize,
+    /// Links already present as given, and rows whose successor continues the old code.
+    pub unchanged: usize,
+    /// Rows skipped, with the reason (units this database does not hold, such as the demo
+    /// area's, are among them).
+    pub skipped: Vec<(usize, String)>,
+    /// Communes that ended on the day the merged ones did and have no successor at all:
+    /// (code, name, last day).
+    pub without_successor: Vec<(String, String, NaiveDate)>,
+}
+
 /// What applying a list did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SnapshotReport {
@@ -77,6 +140,9 @@ pub struct LineageReport {
     pub unchanged: usize,
     /// Rows skipped, with the reason.
     pub skipped: Vec<(usize, String)>,
+    /// Communes that ended the day before and have no successor at all: (code, name, last
+    /// day).
+    pub without_successor: Vec<(String, String, NaiveDate)>,
 }
 
 fn level_rank(level: AdminLevel) -> u8 {
@@ -301,10 +367,17 @@ pub async fn apply_snapshot<C: ConnectionTrait>(
     let mut pairs = Vec::new();
     for (code, change) in links {
         if let (Some(old), Some(new)) = (open.get(&code), current.get(&code)) {
-            pairs.push((old.id, *new, change, None));
+            pairs.push(Link {
+                pred: old.id,
+                succ: *new,
+                change,
+                split: None,
+                effective_on: date,
+                provenance: Provenance::of(LineageEvidence::Lists),
+            });
         }
     }
-    report.lineage = upsert_links(db, &pairs, date, |_, _| false).await?.0;
+    report.lineage = upsert_links(db, &pairs, |_, _| false).await?.0;
     if report.opened + report.closed + report.lineage > 0 {
         super::unit_search::bump(db).await?;
         super::scope::rebuild(db).await?;
@@ -367,11 +440,10 @@ async fn close<C: ConnectionTrait>(db: &C, ids: &[i64], valid_to: NaiveDate) -> 
 /// mapping's kind wins); without, an existing pair is kept. Returns (written, unchanged).
 async fn upsert_links<C: ConnectionTrait>(
     db: &C,
-    pairs: &[(i64, i64, LineageChange, Option<i32>)],
-    effective_on: NaiveDate,
+    links: &[Link],
     overwrite: impl Fn(i64, i64) -> bool,
 ) -> AppResult<(usize, usize)> {
-    let predecessors: BTreeSet<i64> = pairs.iter().map(|p| p.0).collect();
+    let predecessors: BTreeSet<i64> = links.iter().map(|l| l.pred).collect();
     let mut stored: HashMap<(i64, i64), admin_unit_lineage::Model> = HashMap::new();
     let ids: Vec<i64> = predecessors.into_iter().collect();
     for chunk in ids.chunks(CHUNK) {
@@ -385,30 +457,47 @@ async fn upsert_links<C: ConnectionTrait>(
     }
     let (mut written, mut unchanged) = (0, 0);
     let mut inserts = Vec::new();
-    for &(pred, succ, change, split) in pairs {
-        match stored.get(&(pred, succ)) {
-            Some(link) if link.change == change && link.split_count == split => unchanged += 1,
-            Some(_) if !overwrite(pred, succ) => unchanged += 1,
-            Some(link) => {
-                Lineage::update_many()
-                    .col_expr(admin_unit_lineage::Column::Change, Expr::value(change))
-                    .col_expr(admin_unit_lineage::Column::SplitCount, Expr::value(split))
-                    .col_expr(
-                        admin_unit_lineage::Column::EffectiveOn,
-                        Expr::value(effective_on),
-                    )
-                    .filter(admin_unit_lineage::Column::Id.eq(link.id))
-                    .exec(db)
-                    .await?;
+    for l in links {
+        let p = &l.provenance;
+        match stored.get(&(l.pred, l.succ)) {
+            Some(old) if old.change == l.change && old.split_count == l.split => {
+                let same = old.evidence == Some(p.evidence)
+                    && old.resolution == p.resolution
+                    && old.source_url == p.source_url;
+                if same {
+                    unchanged += 1;
+                } else {
+                    // Same link, better provenance (or provenance not kept before).
+                    let mut m: admin_unit_lineage::ActiveModel = old.clone().into();
+                    m.evidence = Set(Some(p.evidence));
+                    m.resolution = Set(p.resolution.clone());
+                    m.source_url = Set(p.source_url.clone());
+                    m.update(db).await?;
+                    written += 1;
+                }
+            }
+            Some(_) if !overwrite(l.pred, l.succ) => unchanged += 1,
+            Some(old) => {
+                let mut m: admin_unit_lineage::ActiveModel = old.clone().into();
+                m.change = Set(l.change);
+                m.split_count = Set(l.split);
+                m.effective_on = Set(l.effective_on);
+                m.evidence = Set(Some(p.evidence));
+                m.resolution = Set(p.resolution.clone());
+                m.source_url = Set(p.source_url.clone());
+                m.update(db).await?;
                 written += 1;
             }
             None => {
                 inserts.push(admin_unit_lineage::ActiveModel {
-                    predecessor_id: Set(pred),
-                    successor_id: Set(succ),
-                    effective_on: Set(effective_on),
-                    change: Set(change),
-                    split_count: Set(split),
+                    predecessor_id: Set(l.pred),
+                    successor_id: Set(l.succ),
+                    effective_on: Set(l.effective_on),
+                    change: Set(l.change),
+                    split_count: Set(l.split),
+                    evidence: Set(Some(p.evidence)),
+                    resolution: Set(p.resolution.clone()),
+                    source_url: Set(p.source_url.clone()),
                     ..Default::default()
                 });
                 written += 1;
@@ -521,7 +610,18 @@ pub async fn apply_lineage<C: ConnectionTrait>(
                 .push((row.line, format!("no unit {} on {effective}", row.new_code))),
         }
     }
-    let (w, u) = upsert_links(db, &pairs, effective, |_, _| true).await?;
+    let official: Vec<Link> = pairs
+        .iter()
+        .map(|&(pred, succ, change, split)| Link {
+            pred,
+            succ,
+            change,
+            split,
+            effective_on: effective,
+            provenance: Provenance::of(LineageEvidence::Official),
+        })
+        .collect();
+    let (w, u) = upsert_links(db, &official, |_, _| true).await?;
     report.written += w;
     report.unchanged += u;
 
@@ -598,11 +698,182 @@ pub async fn apply_lineage<C: ConnectionTrait>(
         (only(&district_succ, pred) && only(&district_pred, succ))
             || (only(&province_succ, pred) && only(&province_pred, succ))
     };
-    let (w, u) = upsert_links(db, &derived, effective, |p, s| !one_to_one(p, s)).await?;
+    let derived: Vec<Link> = derived
+        .into_iter()
+        .map(|(pred, succ, change, split)| Link {
+            pred,
+            succ,
+            change,
+            split,
+            effective_on: effective,
+            provenance: Provenance::of(LineageEvidence::Derived),
+        })
+        .collect();
+    let (w, u) = upsert_links(db, &derived, |p, s| !one_to_one(p, s)).await?;
     report.written += w;
     report.unchanged += u;
     if report.written > 0 {
         super::scope::rebuild(db).await?;
     }
+    report.without_successor = ended_without_successor(db, day_before).await?;
     Ok(report)
+}
+
+/// Applies the derived list of the 2024–2025 merger wave (after the March 2025 list): one
+/// `MERGED_WHOLE` link per row from the commune's last version to the version of its successor
+/// that began the next day, with the resolution, its legal effective date and the row's
+/// evidence kept on the link. A successor that is the old code's own continuation gets no new
+/// link. Units keep the validity the lists give them. Reports the communes that ended with the
+/// merged ones and have no successor at all; rebuilds the scope closure when anything changed.
+pub async fn apply_mergers<C: ConnectionTrait>(
+    db: &C,
+    rows: &[MergerRow],
+) -> AppResult<MergerReport> {
+    let mut report = MergerReport::default();
+    // The merged communes as they were the day before their resolutions took effect.
+    let mut by_day: BTreeMap<NaiveDate, BTreeSet<&str>> = BTreeMap::new();
+    for r in rows {
+        let before = r
+            .effective
+            .checked_sub_days(Days::new(1))
+            .unwrap_or(r.effective);
+        by_day
+            .entry(before)
+            .or_default()
+            .insert(r.old_code.as_str());
+    }
+    let mut old: HashMap<(NaiveDate, String), admin_unit::Model> = HashMap::new();
+    for (day, codes) in &by_day {
+        for (code, unit) in units_on(db, codes, *day).await? {
+            old.insert((*day, code), unit);
+        }
+    }
+    // Their successors as they were the day after the merged communes' last day.
+    let mut next_day: BTreeMap<NaiveDate, BTreeSet<&str>> = BTreeMap::new();
+    for r in rows {
+        let before = r
+            .effective
+            .checked_sub_days(Days::new(1))
+            .unwrap_or(r.effective);
+        if let Some(to) = old
+            .get(&(before, r.old_code.clone()))
+            .and_then(|u| u.valid_to)
+        {
+            let day = to.checked_add_days(Days::new(1)).unwrap_or(to);
+            next_day.entry(day).or_default().insert(r.new_code.as_str());
+        }
+    }
+    let mut new: HashMap<(NaiveDate, String), admin_unit::Model> = HashMap::new();
+    for (day, codes) in &next_day {
+        for (code, unit) in units_on(db, codes, *day).await? {
+            new.insert((*day, code), unit);
+        }
+    }
+    let mut links = Vec::new();
+    let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
+    let mut closed_days = BTreeSet::new();
+    for r in rows {
+        let before = r
+            .effective
+            .checked_sub_days(Days::new(1))
+            .unwrap_or(r.effective);
+        let Some(o) = old.get(&(before, r.old_code.clone())) else {
+            report.skipped.push((
+                r.line,
+                format!(
+                    "no commune {} on {before}: this database does not hold it",
+                    r.old_code
+                ),
+            ));
+            continue;
+        };
+        let Some(last) = o.valid_to else {
+            if r.new_code == r.old_code {
+                report.unchanged += 1;
+            } else {
+                report.skipped.push((
+                    r.line,
+                    format!(
+                        "{} {} is still valid: load the list that drops it first",
+                        o.code, o.name
+                    ),
+                ));
+            }
+            continue;
+        };
+        if r.new_code == r.old_code {
+            // The successor continues the old code: the lists link the two already.
+            report.unchanged += 1;
+            continue;
+        }
+        closed_days.insert(last);
+        let first = last.checked_add_days(Days::new(1)).unwrap_or(last);
+        let Some(n) = new.get(&(first, r.new_code.clone())) else {
+            report
+                .skipped
+                .push((r.line, format!("no commune {} on {first}", r.new_code)));
+            continue;
+        };
+        match seen.get(&(o.id, n.id)) {
+            Some(line) => report
+                .skipped
+                .push((r.line, format!("repeats the pair of line {line}"))),
+            None => {
+                seen.insert((o.id, n.id), r.line);
+                links.push(Link {
+                    pred: o.id,
+                    succ: n.id,
+                    change: LineageChange::MergedWhole,
+                    split: Some(1),
+                    effective_on: r.effective,
+                    provenance: r.provenance.clone(),
+                });
+            }
+        }
+    }
+    let (w, u) = upsert_links(db, &links, |_, _| true).await?;
+    report.written += w;
+    report.unchanged += u;
+    // Communes that ended with the merged ones and lead nowhere.
+    for day in closed_days {
+        report
+            .without_successor
+            .extend(ended_without_successor(db, day).await?);
+    }
+    report.without_successor.sort();
+    if report.written > 0 {
+        super::scope::rebuild(db).await?;
+    }
+    Ok(report)
+}
+
+/// The communes whose last day was `day` and that have no successor link at all: (code, name,
+/// last day), by code.
+async fn ended_without_successor<C: ConnectionTrait>(
+    db: &C,
+    day: NaiveDate,
+) -> AppResult<Vec<(String, String, NaiveDate)>> {
+    let ended = AdminUnit::find()
+        .filter(Column::Level.eq(AdminLevel::Commune))
+        .filter(Column::ValidTo.eq(day))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = ended.iter().map(|u| u.id).collect();
+    let mut linked: HashSet<i64> = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        for link in Lineage::find()
+            .filter(admin_unit_lineage::Column::PredecessorId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            linked.insert(link.predecessor_id);
+        }
+    }
+    let mut out: Vec<_> = ended
+        .into_iter()
+        .filter(|u| !linked.contains(&u.id))
+        .map(|u| (u.code, u.name, day))
+        .collect();
+    out.sort();
+    Ok(out)
 }

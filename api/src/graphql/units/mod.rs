@@ -66,6 +66,40 @@ pub enum LineageChange {
     Unchanged,
 }
 
+/// How sure a lineage link is, and where it comes from.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LineageEvidence {
+    /// The official NSO old → new mapping of 1 July 2025.
+    Official,
+    /// Two consecutive official lists: the same code with a new name, type or parent.
+    Lists,
+    /// Derived from the links of the communes below (districts and provinces).
+    Derived,
+    /// The derived 2024–2025 merger list, from a row that cites its source (`sourceUrl`).
+    Cited,
+    /// The derived merger list: the successor bears the old commune's name.
+    NameContinuity,
+    /// The derived merger list, from a source that cites nothing.
+    Uncited,
+    /// The derived merger list: the only unexplained change in the same district.
+    Inferred,
+}
+
+impl From<enums::LineageEvidence> for LineageEvidence {
+    fn from(e: enums::LineageEvidence) -> Self {
+        use enums::LineageEvidence as E;
+        match e {
+            E::Official => Self::Official,
+            E::Lists => Self::Lists,
+            E::Derived => Self::Derived,
+            E::Cited => Self::Cited,
+            E::NameContinuity => Self::NameContinuity,
+            E::Uncited => Self::Uncited,
+            E::Inferred => Self::Inferred,
+        }
+    }
+}
+
 impl From<enums::LineageChange> for LineageChange {
     fn from(c: enums::LineageChange) -> Self {
         use enums::LineageChange as E;
@@ -295,6 +329,13 @@ pub struct LineageLink {
     pub effective_on: Date,
     /// Into how many units the predecessor went, where the source says.
     pub split_count: Option<i32>,
+    /// How sure the link is and where it comes from; null for a link recorded before evidence
+    /// was kept (importing its file again fills it in).
+    pub evidence: Option<LineageEvidence>,
+    /// The resolution that decided the change, when known (e.g. "1286/NQ-UBTVQH15").
+    pub resolution: Option<String>,
+    /// Where the evidence can be read, when the source gives it.
+    pub source_url: Option<String>,
 }
 
 connection!(
@@ -409,6 +450,9 @@ impl UnitNode {
                 change: link.change.into(),
                 effective_on: Date(link.effective_on),
                 split_count: link.split_count,
+                evidence: link.evidence.map(Into::into),
+                resolution: link.resolution.clone(),
+                source_url: link.source_url.clone(),
             });
         }
         Ok(out)
