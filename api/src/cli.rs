@@ -391,16 +391,9 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
                         .map(|t| t.with_timezone(&chrono::Utc));
                     let operator = crate::app::Caller::operator(&conn);
                     let created = async {
-                        let home = match unit.as_deref() {
-                            Some(code) => Some(app::lookup::unit_today(&conn, "unit", code).await?),
-                            None => None,
-                        };
-                        let agency = match agency.as_deref() {
-                            Some(key) => {
-                                Some(app::lookup::agency_by_key(&conn, "agency", key).await?)
-                            }
-                            None => None,
-                        };
+                        let (home, agency) =
+                            app::lookup::home_and_agency(&conn, unit.as_deref(), agency.as_deref())
+                                .await?;
                         app::accounts::create_service_account(
                             &conn,
                             &operator,
@@ -478,14 +471,8 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
             let conn = connect_migrated(&config).await?;
             let operator = crate::app::Caller::operator(&conn);
             let created = async {
-                let home = match unit.as_deref() {
-                    Some(code) => Some(app::lookup::unit_today(&conn, "unit", code).await?),
-                    None => None,
-                };
-                let agency = match agency.as_deref() {
-                    Some(key) => Some(app::lookup::agency_by_key(&conn, "agency", key).await?),
-                    None => None,
-                };
+                let (home, agency) =
+                    app::lookup::home_and_agency(&conn, unit.as_deref(), agency.as_deref()).await?;
                 app::accounts::create_user(
                     &conn,
                     &operator,

@@ -310,24 +310,50 @@ async fn lineage_links_old_and_new_units_and_search_finds_both() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "query");
 }
 
-#[tokio::test]
-async fn the_merger_wave_links_its_communes_with_their_evidence() {
-    let url = fresh_migrated().await;
-    // The lists in order, the merger list after the March 2025 one, then the July mapping.
+/// The 2024 list, then the March 2025 list (the first without the merged communes).
+fn load_until_march(url: &str) {
     ok(
-        &url,
+        url,
         &["import", "admin-units", &file("three-level-2024.csv")],
     );
+    let march = file("three-level-2025-03.csv");
     ok(
-        &url,
+        url,
         &[
             "import",
             "admin-units",
-            &file("three-level-2025-03.csv"),
+            &march,
             "--valid-from",
             "2025-03-01",
         ],
     );
+}
+
+/// The two-level list of 1 July 2025 and the official mapping.
+fn load_july(url: &str) {
+    let list = file("two-level-2025.csv");
+    ok(
+        url,
+        &["import", "admin-units", &list, "--valid-from", "2025-07-01"],
+    );
+    let mapping = file("mapping-2025.csv");
+    ok(
+        url,
+        &[
+            "import",
+            "admin-unit-lineage",
+            &mapping,
+            "--effective",
+            "2025-07-01",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn the_merger_wave_links_its_communes_with_their_evidence() {
+    let url = fresh_migrated().await;
+    // The lists in order, the merger list after the March 2025 one, then the July mapping.
+    load_until_march(&url);
     let mergers = file("mergers-2024-2025.csv");
     let out = ok(&url, &["import", "admin-unit-lineage", &mergers]);
     assert!(out.contains("1 lineage links written"), "{out}");
@@ -357,26 +383,7 @@ async fn the_merger_wave_links_its_communes_with_their_evidence() {
         &["import", "admin-unit-lineage", &file("mapping-2025.csv")],
     );
     assert_eq!(refused.status.code(), Some(2));
-    ok(
-        &url,
-        &[
-            "import",
-            "admin-units",
-            &file("two-level-2025.csv"),
-            "--valid-from",
-            "2025-07-01",
-        ],
-    );
-    ok(
-        &url,
-        &[
-            "import",
-            "admin-unit-lineage",
-            &file("mapping-2025.csv"),
-            "--effective",
-            "2025-07-01",
-        ],
-    );
+    load_july(&url);
 
     let app = TestApp::spawn_on(&url, |_| {}).await;
     let data = app
@@ -514,20 +521,7 @@ async fn the_merger_wave_links_its_communes_with_their_evidence() {
 #[tokio::test]
 async fn a_merged_commune_without_a_row_is_reported() {
     let url = fresh_migrated().await;
-    ok(
-        &url,
-        &["import", "admin-units", &file("three-level-2024.csv")],
-    );
-    ok(
-        &url,
-        &[
-            "import",
-            "admin-units",
-            &file("three-level-2025-03.csv"),
-            "--valid-from",
-            "2025-03-01",
-        ],
-    );
+    load_until_march(&url);
     let dir = std::env::temp_dir().join(format!("mergers-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let partial = dir.join("mergers.csv");

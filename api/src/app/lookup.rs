@@ -63,6 +63,24 @@ pub async fn agency_by_key<C: ConnectionTrait>(
         .ok_or_else(|| AppError::bad_input(field, format!("no agency {key}")))
 }
 
+/// An account's home unit (a code valid today; none: national) and agency (a key), as the
+/// CLI names them; errors name `unit` and `agency`.
+pub async fn home_and_agency<C: ConnectionTrait>(
+    db: &C,
+    unit_code: Option<&str>,
+    agency_key: Option<&str>,
+) -> AppResult<(Option<admin_unit::Model>, Option<agency::Model>)> {
+    let home = match unit_code {
+        Some(code) => Some(unit_today(db, "unit", code).await?),
+        None => None,
+    };
+    let agency = match agency_key {
+        Some(key) => Some(agency_by_key(db, "agency", key).await?),
+        None => None,
+    };
+    Ok((home, agency))
+}
+
 /// A user by id.
 pub async fn user<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<app_user::Model> {
     app_user::Entity::find_by_id(id)
