@@ -39,6 +39,7 @@ pub const SETTINGS: &[&str] = &[
     "MAX_RESPONSE_BYTES",
     "EXECUTION_TIMEOUT",
     "INTROSPECTION",
+    "CORS_ALLOWED_ORIGINS",
 ];
 
 /// Token settings (see the auth module). `Debug` never shows the secret.
@@ -172,6 +173,15 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// Which browser origins may call the API (CORS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Any origin (`*`): the `dev` default.
+    Any,
+    /// These origins only (`https://portal.example.gov.vn`); empty: none, the `prod` default.
+    List(Vec<String>),
+}
+
 /// Bounds on what one GraphQL request may ask for; each refusal has its own error code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestLimits {
@@ -233,6 +243,8 @@ pub struct Config {
     pub jwt: JwtSettings,
     /// Bounds on GraphQL requests.
     pub limits: RequestLimits,
+    /// Browser origins allowed (`CORS_ALLOWED_ORIGINS`).
+    pub cors_origins: CorsOrigins,
 }
 
 /// A configuration error: one line naming the setting.
@@ -309,6 +321,8 @@ struct Raw {
     execution_timeout: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     introspection: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    cors_allowed_origins: Option<String>,
 }
 
 /// A duration setting: whole seconds, or a number with `s`, `m` or `h`.
@@ -509,6 +523,32 @@ impl Config {
                 profile == Profile::Dev,
             )?,
         };
+        let cors_origins = match raw.cors_allowed_origins.as_deref().map(str::trim) {
+            None | Some("") if profile == Profile::Dev => CorsOrigins::Any,
+            None | Some("") => CorsOrigins::List(Vec::new()),
+            Some("*") => CorsOrigins::Any,
+            Some(list) => {
+                let mut origins = Vec::new();
+                for o in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                    let ok = (o.starts_with("https://") || o.starts_with("http://"))
+                        && !o.trim_end_matches('/').contains(['*', ' '])
+                        && o.split("://")
+                            .nth(1)
+                            .is_some_and(|h| !h.is_empty() && !h.contains('/'));
+                    if !ok {
+                        return Err(err(
+                            "CORS_ALLOWED_ORIGINS",
+                            format!(
+                                "`{o}` is not an origin: expected * or a comma-separated list such \
+                                 as https://portal.example.gov.vn"
+                            ),
+                        ));
+                    }
+                    origins.push(o.to_string());
+                }
+                CorsOrigins::List(origins)
+            }
+        };
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let jwt = JwtSettings {
             secret: non_empty(raw.jwt_secret),
@@ -532,6 +572,7 @@ impl Config {
             auto_migrate,
             jwt,
             limits,
+            cors_origins,
         })
     }
 
@@ -596,6 +637,30 @@ mod tests {
         assert_eq!(e.setting, "MAX_ALIASES");
         let e = Config::from_raw(raw_with(|r| r.execution_timeout = Some("0".into()))).unwrap_err();
         assert_eq!(e.setting, "EXECUTION_TIMEOUT");
+    }
+
+    #[test]
+    fn cors_origins_are_checked() {
+        let c = Config::from_raw(Raw::default()).unwrap();
+        assert_eq!(c.cors_origins, CorsOrigins::Any);
+        let c = Config::from_raw(raw_with(|r| r.app_profile = Some("prod".into()))).unwrap();
+        assert_eq!(c.cors_origins, CorsOrigins::List(Vec::new()));
+        let c = Config::from_raw(raw_with(|r| {
+            r.cors_allowed_origins = Some("https://a.gov.vn, http://localhost:5173".into())
+        }))
+        .unwrap();
+        assert_eq!(
+            c.cors_origins,
+            CorsOrigins::List(vec![
+                "https://a.gov.vn".into(),
+                "http://localhost:5173".into()
+            ])
+        );
+        let e = Config::from_raw(raw_with(|r| {
+            r.cors_allowed_origins = Some("a.gov.vn/path".into())
+        }))
+        .unwrap_err();
+        assert_eq!(e.setting, "CORS_ALLOWED_ORIGINS");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
@@ -56,6 +56,8 @@ pub struct AppState {
     pub subjects: Arc<SubjectStates>,
     /// Bounds on requests.
     pub limits: RequestLimits,
+    /// Origins allowed to call from a browser.
+    pub cors_origins: crate::config::CorsOrigins,
 }
 
 /// The id of the current request.
@@ -67,8 +69,16 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     // A last resort behind the execution timeout, which answers with a GraphQL error first.
     let hard_timeout = Duration::from_secs(state.limits.execution_timeout_seconds + 10);
+    let origins = match &state.cors_origins {
+        crate::config::CorsOrigins::Any => AllowOrigin::from(Any),
+        crate::config::CorsOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        ),
+    };
     let cors = CorsLayer::new()
-        .allow_origin(Any)
+        .allow_origin(origins)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
@@ -81,6 +91,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/graphql", any(graphql))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/.well-known/jwks.json", get(jwks));
     if dev {
         router = router.route(
@@ -122,6 +133,9 @@ async fn request_id(mut req: Request, next: Next) -> Response {
         request_id = %id,
         method = %req.method(),
         path = %req.uri().path(),
+        operation = tracing::field::Empty,
+        principal = tracing::field::Empty,
+        unit = tracing::field::Empty,
     );
     let started = Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
@@ -135,7 +149,28 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
+    security_headers(res.headers_mut());
     res
+}
+
+/// Headers every response carries (those a handler set, such as GraphiQL's own
+/// Content-Security-Policy, are kept): no sniffing, no framing, no referrer, and for
+/// everything but the GraphiQL page a policy that loads nothing.
+fn security_headers(h: &mut HeaderMap) {
+    let defaults = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+    ];
+    for (name, value) in defaults {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
@@ -165,6 +200,32 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Pr
         Err(e) => {
             tracing::error!(cause = %e.detail(), "checking a token's subject");
             Err(())
+        }
+    }
+}
+
+/// Ready to serve: the database answers and its migrations are all applied. 503 otherwise, so
+/// that a load balancer stops sending traffic until it is.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let unavailable = |reason: &str| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "unavailable", "reason": reason})),
+        )
+            .into_response()
+    };
+    if let Err(e) = state.db.ping().await {
+        tracing::warn!(error = %e, "readiness: database unreachable");
+        return unavailable("database unreachable");
+    }
+    match crate::db::pending_migrations(&state.db).await {
+        Ok(pending) if pending.is_empty() => {
+            (StatusCode::OK, axum::Json(json!({"status": "ready"}))).into_response()
+        }
+        Ok(_) => unavailable("migrations pending"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: reading the migrations");
+            unavailable("database unreachable")
         }
     }
 }
@@ -444,6 +505,17 @@ async fn graphql(
         Ok(p) => p,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, media, message, &rid),
     };
+    // Who asked for what, in the request's log line (never variables: they may hold secrets).
+    let span = tracing::Span::current();
+    if let Some(name) = &params.operation_name {
+        span.record("operation", name.as_str());
+    }
+    if let Some(p) = &principal {
+        span.record("principal", format!("{:?}:{}", p.kind, p.id).to_lowercase());
+        if let Some(unit) = p.home_unit_id {
+            span.record("unit", unit);
+        }
+    }
 
     let mut request = crate::graphql::context::prepare(
         &state.db,

@@ -106,6 +106,7 @@ impl Application {
             tokens: tokens.clone(),
             subjects,
             limits: config.limits.clone(),
+            cors_origins: config.cors_origins.clone(),
         });
         let listener = TcpListener::bind(config.bind_addr)
             .await

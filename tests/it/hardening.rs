@@ -338,3 +338,92 @@ async fn usernames_are_one_case_and_visible_characters_only() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn readiness_and_security_headers() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["status"], "ready");
+    // Every API response: no sniffing, no framing, no referrer, a policy that loads nothing.
+    let res = app
+        .http
+        .post(format!("{}/graphql", app.base))
+        .header(CONTENT_TYPE, "application/json")
+        .body(json!({"query": "{ __typename }"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let h = res.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(
+        h["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    // The GraphiQL page keeps its own policy, which lets it load its own scripts.
+    let res = app
+        .http
+        .get(format!("{}/graphql", app.base))
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+}
+
+/// A CORS preflight from `origin`; the allowed origin answered, if any.
+async fn preflight(app: &TestApp, origin: &str) -> Option<String> {
+    let res = app
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    res.headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn cors_follows_the_allow_list() {
+    let dev = TestApp::spawn_empty().await;
+    assert_eq!(
+        preflight(&dev, "http://localhost:5173").await.as_deref(),
+        Some("*")
+    );
+    let prod = TestApp::spawn_with(|c| {
+        c.profile = api::Profile::Prod;
+        c.cors_origins = api::config::CorsOrigins::List(Vec::new());
+        c.jwt.secret = Some("a-prod-test-secret-of-at-least-32-bytes".into());
+    })
+    .await;
+    assert_eq!(preflight(&prod, "https://evil.example").await, None);
+    let listed = TestApp::spawn_with(|c| {
+        c.cors_origins =
+            api::config::CorsOrigins::List(vec!["https://portal.example.gov.vn".into()]);
+    })
+    .await;
+    assert_eq!(
+        preflight(&listed, "https://portal.example.gov.vn")
+            .await
+            .as_deref(),
+        Some("https://portal.example.gov.vn")
+    );
+    assert_eq!(preflight(&listed, "https://evil.example").await, None);
+}
