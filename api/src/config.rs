@@ -40,6 +40,7 @@ pub const SETTINGS: &[&str] = &[
     "EXECUTION_TIMEOUT",
     "INTROSPECTION",
     "CORS_ALLOWED_ORIGINS",
+    "REVOCATION_STALENESS",
 ];
 
 /// Token settings (see the auth module). `Debug` never shows the secret.
@@ -245,6 +246,10 @@ pub struct Config {
     pub limits: RequestLimits,
     /// Browser origins allowed (`CORS_ALLOWED_ORIGINS`).
     pub cors_origins: CorsOrigins,
+    /// How long an instance trusts what it last read of a token's subject
+    /// (`REVOCATION_STALENESS`, default 30 s): a deactivation, revocation or logout everywhere
+    /// made on another instance takes at most this long to be seen.
+    pub revocation_staleness_seconds: u64,
 }
 
 /// A configuration error: one line naming the setting.
@@ -323,6 +328,8 @@ struct Raw {
     introspection: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     cors_allowed_origins: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    revocation_staleness: Option<String>,
 }
 
 /// A duration setting: whole seconds, or a number with `s`, `m` or `h`.
@@ -573,6 +580,10 @@ impl Config {
             jwt,
             limits,
             cors_origins,
+            revocation_staleness_seconds: match raw.revocation_staleness.as_deref() {
+                Some(v) if !v.trim().is_empty() => seconds("REVOCATION_STALENESS", v)?,
+                _ => crate::auth::REVOCATION_STALENESS.as_secs(),
+            },
         })
     }
 

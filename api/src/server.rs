@@ -49,6 +49,8 @@ pub struct Application {
     db: DatabaseConnection,
     statements: db::StatementCounter,
     tokens: Arc<TokenService>,
+    /// How long in-flight requests may run on after the shutdown signal.
+    grace: std::time::Duration,
 }
 
 impl Application {
@@ -97,7 +99,9 @@ impl Application {
                 "no JWT_SECRET or JWT_PRIVATE_KEY: generated a development signing key; tokens end with the process"
             );
         }
-        let subjects = Arc::new(SubjectStates::default());
+        let subjects = Arc::new(SubjectStates::new(std::time::Duration::from_secs(
+            config.revocation_staleness_seconds,
+        )));
         let schema = graphql::build_schema(conn.clone(), config, tokens.clone(), subjects.clone());
         let router = http::router(AppState {
             schema,
@@ -120,6 +124,8 @@ impl Application {
             db: conn,
             statements,
             tokens,
+            // A request stops at EXECUTION_TIMEOUT anyway; a little more lets it answer.
+            grace: std::time::Duration::from_secs(config.limits.execution_timeout_seconds + 5),
         })
     }
 
@@ -143,18 +149,41 @@ impl Application {
         self.statements.clone()
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests.
+    /// Serves until `shutdown` completes, then stops accepting and lets in-flight requests
+    /// finish, for at most the execution timeout and five seconds more.
     pub async fn serve_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = signalled.send(());
+        };
+        let serve = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_graceful_shutdown(shutdown);
+        let grace = self.grace;
+        let deadline = async move {
+            if on_signal.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = serve => served,
+            () = deadline => {
+                tracing::warn!(
+                    grace_s = grace.as_secs(),
+                    "in-flight requests did not finish in time: stopping anyway"
+                );
+                Ok(())
+            }
+        }
     }
 }
 

@@ -228,3 +228,48 @@ fn help_describes_the_program_not_the_library() {
     );
     assert!(!stdout.contains("HTTP and GraphQL layer"), "{stdout}");
 }
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let dir = scratch("sigterm");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = platform()
+        .arg("serve")
+        .env_remove("CONFIG_FILE")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/s.db?mode=rwc", dir.display()),
+        )
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("LOG_LEVEL", "warn")
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 30, "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let asked = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(
+            asked.elapsed().as_secs() < 10,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

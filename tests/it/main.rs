@@ -10,6 +10,7 @@ mod common;
 mod hardening;
 mod http_spec;
 mod import;
+mod instances;
 mod logs;
 mod migrations;
 mod national;

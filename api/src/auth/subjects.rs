@@ -18,12 +18,27 @@ struct State {
 }
 
 /// Per-process cache of subject states.
-#[derive(Default)]
 pub struct SubjectStates {
     cache: Mutex<HashMap<(bool, i64), (Instant, State)>>,
+    staleness: std::time::Duration,
+}
+
+impl Default for SubjectStates {
+    fn default() -> Self {
+        Self::new(REVOCATION_STALENESS)
+    }
 }
 
 impl SubjectStates {
+    /// A cache whose entries are trusted for `staleness`: how long a change made on another
+    /// instance (a deactivation, a revocation, logout everywhere) may take to be seen here.
+    pub fn new(staleness: std::time::Duration) -> Self {
+        Self {
+            cache: Mutex::new(HashMap::new()),
+            staleness,
+        }
+    }
+
     async fn load(db: &DatabaseConnection, kind: PrincipalKind, id: i64) -> AppResult<State> {
         Ok(match kind {
             PrincipalKind::User => match app_user::Entity::find_by_id(id).one(db).await? {
@@ -65,7 +80,8 @@ impl SubjectStates {
     }
 
     /// The principal of verified claims, if its subject is still usable at the token's
-    /// version. The subject's state may be up to [`REVOCATION_STALENESS`] old.
+    /// version. The subject's state may be up to the cache's staleness old
+    /// ([`REVOCATION_STALENESS`] by default).
     pub async fn principal(
         &self,
         db: &DatabaseConnection,
@@ -80,7 +96,7 @@ impl SubjectStates {
             .lock()
             .ok()
             .and_then(|c| c.get(&key).copied())
-            .filter(|(at, _)| at.elapsed() < REVOCATION_STALENESS)
+            .filter(|(at, _)| at.elapsed() < self.staleness)
             .map(|(_, s)| s);
         let state = match cached {
             Some(s) => s,
