@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", any(graphql))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
         .route("/.well-known/jwks.json", get(jwks));
     if dev {
         router = router.route(
@@ -138,7 +139,9 @@ async fn request_id(mut req: Request, next: Next) -> Response {
         unit = tracing::field::Empty,
     );
     let started = Instant::now();
+    let path = req.uri().path().to_string();
     let mut res = next.run(req).instrument(span.clone()).await;
+    crate::metrics::request(&path, res.status().as_u16(), started.elapsed());
     span.in_scope(|| {
         tracing::info!(
             status = res.status().as_u16(),
@@ -202,6 +205,32 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Pr
             Err(())
         }
     }
+}
+
+/// Prometheus metrics, with the pool's connections read now. Expose it to the monitoring
+/// network only (it tells counts, never data).
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    use sea_orm::DbBackend;
+    match state.db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = state.db.get_postgres_connection_pool();
+            crate::metrics::pool(pool.size(), pool.num_idle());
+        }
+        DbBackend::Sqlite => {
+            let pool = state.db.get_sqlite_connection_pool();
+            crate::metrics::pool(pool.size(), pool.num_idle());
+        }
+        _ => {}
+    }
+    let body = crate::metrics::handle()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    let mut res = (StatusCode::OK, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
 }
 
 /// Ready to serve: the database answers and its migrations are all applied. 503 otherwise, so
@@ -553,8 +582,8 @@ async fn graphql(
             );
         }
     };
-    let arguments = match checked {
-        Ok((has_mutation, arguments)) => {
+    let (arguments, operation_label) = match checked {
+        Ok((has_mutation, arguments, label)) => {
             if method == Method::GET && has_mutation {
                 let mut res = refuse(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -566,7 +595,7 @@ async fn graphql(
                     .insert(header::ALLOW, HeaderValue::from_static("POST"));
                 return res;
             }
-            arguments
+            (arguments, label)
         }
         Err(mut e) => {
             // Limit refusals carry their code already; the rest are parse errors.
@@ -600,6 +629,7 @@ async fn graphql(
     let request_error = !response.errors.is_empty()
         && response.data == async_graphql::Value::Null
         && response.errors.iter().all(|e| e.path.is_empty());
+
     let mut errors = response.errors;
     for e in &mut errors {
         if request_error {
@@ -607,6 +637,29 @@ async fn graphql(
         } else {
             finish_execution_error(e, &rid, &arguments);
         }
+    }
+    if let Some((kind, field)) = operation_label {
+        // A document that did not validate may name fields the schema does not have: they
+        // are not labels.
+        let field = if request_error {
+            "-".to_string()
+        } else {
+            field
+        };
+        let outcome = match errors.first() {
+            None => "ok".to_string(),
+            Some(_) if request_error => code::GRAPHQL_VALIDATION_FAILED.to_string(),
+            Some(e) => e
+                .extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .and_then(|v| match v {
+                    async_graphql::Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| code::INTERNAL_SERVER_ERROR.to_string()),
+        };
+        crate::metrics::operation(kind, field, outcome);
     }
     let mut body = Map::new();
     if !request_error {
@@ -650,16 +703,26 @@ async fn graphql(
     respond_text(status, media, text)
 }
 
+/// What a checked document says: whether it holds a mutation, where its arguments stand, and
+/// the kind and first root field of the operation it selects (for the metrics).
+type Checked = (
+    bool,
+    HashMap<async_graphql::Pos, String>,
+    Option<(&'static str, String)>,
+);
+
 /// Parses the document and checks its expanded shape against the limits. `Ok`: whether any
 /// operation of the document is a mutation (or subscription), whichever one would be chosen,
 /// and where its arguments stand.
 fn check_document(
     request: &mut async_graphql::Request,
     limits: &RequestLimits,
-) -> Result<(bool, HashMap<async_graphql::Pos, String>), ServerError> {
+) -> Result<Checked, ServerError> {
+    let operation_name = request.operation_name.clone();
     let doc = request.parsed_query()?;
     let shape = crate::graphql::document::Shape::of(doc);
-    let refuse = |message: String, limit: &str| {
+    let refuse = |message: String, limit: &'static str| {
+        crate::metrics::refused(limit);
         let mut e = ServerError::new(message, None);
         let ext = e.extensions.get_or_insert_with(Default::default);
         ext.set("code", code::GRAPHQL_VALIDATION_FAILED);
@@ -704,7 +767,37 @@ fn check_document(
         .operations
         .iter()
         .any(|(_, op)| op.node.ty != OperationType::Query);
-    Ok((has_mutation, facts.arguments))
+    // What the metrics call the operation: its kind and first root field, of the operation
+    // named, or of the only one.
+    let selected = match &operation_name {
+        Some(name) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => doc.operations.iter().next(),
+    };
+    let label = selected.map(|(_, op)| {
+        let kind = match op.node.ty {
+            OperationType::Query => "query",
+            OperationType::Mutation => "mutation",
+            OperationType::Subscription => "subscription",
+        };
+        let field = op
+            .node
+            .selection_set
+            .node
+            .items
+            .iter()
+            .find_map(|item| match &item.node {
+                async_graphql::parser::types::Selection::Field(f) => {
+                    Some(f.node.name.node.to_string())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| "-".into());
+        (kind, field)
+    });
+    Ok((has_mutation, facts.arguments, label))
 }
 
 /// Sets `code` unless the error has one, and always `requestId`.

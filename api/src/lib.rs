@@ -16,6 +16,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod loaders;
+pub mod metrics;
 pub mod model;
 pub mod period;
 pub mod policy;

@@ -99,6 +99,8 @@ impl Application {
                 "no JWT_SECRET or JWT_PRIVATE_KEY: generated a development signing key; tokens end with the process"
             );
         }
+        // The process's metrics recorder, before the first request is counted.
+        crate::metrics::handle();
         let subjects = Arc::new(SubjectStates::new(std::time::Duration::from_secs(
             config.revocation_staleness_seconds,
         )));

@@ -427,3 +427,44 @@ async fn cors_follows_the_allow_list() {
     );
     assert_eq!(preflight(&listed, "https://evil.example").await, None);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_operations_and_refusals() {
+    let app = TestApp::spawn().await;
+    let (status, _) = post(
+        &app,
+        r#"{ province(code: "79", asOf: "2024-06-01") { code } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let aliases: Vec<String> = (0..31).map(|i| format!("a{i}: __typename")).collect();
+    let (status, _) = post(&app, &format!("{{ {} }}", aliases.join(" ")), json!({})).await;
+    assert_eq!(status, 400);
+    // An operation whose root field the schema lacks is counted without its made-up name.
+    post(&app, "{ noSuchFieldAnywhere }", json!({})).await;
+    let res = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.unwrap();
+    for needle in [
+        r#"http_requests_total{route="/graphql",status="2xx"}"#,
+        "http_request_duration_seconds_bucket",
+        r#"graphql_operations_total{type="query",field="province",outcome="ok"}"#,
+        r#"graphql_refusals_total{limit="MAX_ALIASES"}"#,
+        r#"db_pool_connections{state="open"}"#,
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    assert!(!text.contains("noSuchFieldAnywhere"), "{text}");
+}
