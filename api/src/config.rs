@@ -41,6 +41,7 @@ pub const SETTINGS: &[&str] = &[
     "INTROSPECTION",
     "CORS_ALLOWED_ORIGINS",
     "REVOCATION_STALENESS",
+    "LOGIN_RATE_PER_MINUTE",
 ];
 
 /// Token settings (see the auth module). `Debug` never shows the secret.
@@ -206,6 +207,9 @@ pub struct RequestLimits {
     /// Whether introspection (and field suggestions in errors) is served (`INTROSPECTION`;
     /// default on in `dev`, off in `prod`).
     pub introspection: bool,
+    /// Credential checks (`login`, `serviceToken`) a client address may make a minute
+    /// (`LOGIN_RATE_PER_MINUTE`, default 30); beyond, 429 with `Retry-After`.
+    pub login_rate_per_minute: u32,
 }
 
 impl Default for RequestLimits {
@@ -219,6 +223,7 @@ impl Default for RequestLimits {
             max_response_bytes: 16 * 1024 * 1024,
             execution_timeout_seconds: 30,
             introspection: true,
+            login_rate_per_minute: 30,
         }
     }
 }
@@ -330,6 +335,8 @@ struct Raw {
     cors_allowed_origins: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     revocation_staleness: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    login_rate_per_minute: Option<String>,
 }
 
 /// A duration setting: whole seconds, or a number with `s`, `m` or `h`.
@@ -529,6 +536,12 @@ impl Config {
                 raw.introspection.as_deref(),
                 profile == Profile::Dev,
             )?,
+            login_rate_per_minute: whole(
+                "LOGIN_RATE_PER_MINUTE",
+                raw.login_rate_per_minute.as_deref(),
+                1..=1_000_000,
+                d.login_rate_per_minute as usize,
+            )? as u32,
         };
         let cors_origins = match raw.cors_allowed_origins.as_deref().map(str::trim) {
             None | Some("") if profile == Profile::Dev => CorsOrigins::Any,

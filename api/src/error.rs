@@ -19,6 +19,9 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     /// A stale version or a duplicate.
     pub const CONFLICT: &str = "CONFLICT";
+    /// Too many attempts; `extensions.retryAfter` says in how many seconds to try again (and the
+    /// response is 429 with `Retry-After`).
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// The database is unreachable; `extensions.outcome` says whether the write applied.
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// Anything else: a generic message, the cause in the log.
@@ -70,6 +73,8 @@ pub enum AppError {
     Unauthenticated(String),
     /// A stale version or a duplicate.
     Conflict(String),
+    /// Too many attempts: try again after this many seconds.
+    RateLimited(u64),
     /// The database is unreachable.
     Unavailable {
         /// Whether the write was applied.
@@ -103,6 +108,7 @@ impl AppError {
             | Self::Forbidden(m)
             | Self::Unauthenticated(m)
             | Self::Conflict(m) => m.clone(),
+            Self::RateLimited(s) => format!("too many attempts: try again in {s} s"),
             Self::Unavailable { .. } => "the database is unavailable".into(),
             Self::Internal(_) => "internal server error".into(),
         }
@@ -126,6 +132,7 @@ impl AppError {
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::Unauthenticated(_) => code::UNAUTHENTICATED,
             Self::Conflict(_) => code::CONFLICT,
+            Self::RateLimited(_) => code::RATE_LIMITED,
             Self::Unavailable { .. } => code::SERVICE_UNAVAILABLE,
             Self::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
@@ -164,6 +171,7 @@ impl ErrorExtensions for AppError {
             ext.set("code", self.code());
             match self {
                 Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                Self::RateLimited(s) => ext.set("retryAfter", *s),
                 Self::Unavailable { outcome, .. } => ext.set(
                     "outcome",
                     match outcome {

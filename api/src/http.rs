@@ -684,6 +684,18 @@ async fn graphql(
         (true, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
+    // A credential check over its rate: 429 with Retry-After, as HTTP clients expect.
+    let retry_after = errors.iter().find_map(|e| {
+        let ext = e.extensions.as_ref()?;
+        match (ext.get("code"), ext.get("retryAfter")) {
+            (Some(async_graphql::Value::String(c)), Some(async_graphql::Value::Number(n)))
+                if c == code::RATE_LIMITED =>
+            {
+                n.as_u64()
+            }
+            _ => None,
+        }
+    });
     let text = Value::Object(body).to_string();
     if text.len() > state.limits.max_response_bytes {
         tracing::warn!(bytes = text.len(), "response too large");
@@ -700,7 +712,16 @@ async fn graphql(
             ),
         );
     }
-    respond_text(status, media, text)
+    match retry_after {
+        Some(seconds) => {
+            let mut res = respond_text(StatusCode::TOO_MANY_REQUESTS, media, text);
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        None => respond_text(status, media, text),
+    }
 }
 
 /// What a checked document says: whether it holds a mutation, where its arguments stand, and

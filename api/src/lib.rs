@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod model;
 pub mod period;
 pub mod policy;
+pub mod ratelimit;
 pub mod seed;
 pub mod server;
 pub mod services;

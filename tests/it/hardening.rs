@@ -468,3 +468,48 @@ async fn metrics_count_requests_operations_and_refusals() {
     }
     assert!(!text.contains("noSuchFieldAnywhere"), "{text}");
 }
+
+#[tokio::test]
+async fn credential_checks_are_rate_limited_per_address() {
+    let app = TestApp::spawn_with_demo(|c| {
+        c.jwt.secret = Some("a-test-secret-that-is-long-enough-32b".into());
+        c.limits.login_rate_per_minute = 3;
+    })
+    .await;
+    api::seed::seed_demo_users(&app.db).await.unwrap();
+    let login = "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }";
+    for _ in 0..3 {
+        let (status, body) = app
+            .gql(
+                None,
+                login,
+                json!({"u": "hcm.manager", "p": "demo-password"}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
+    }
+    let res = app
+        .http
+        .post(format!("{}/graphql", app.base))
+        .header(CONTENT_TYPE, "application/json")
+        .json(&json!({"query": login, "variables": {"u": "hcm.manager", "p": "demo-password"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&retry), "{retry}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{body}"
+    );
+    // Reads are not limited by it.
+    let (status, _) = post(&app, "{ __typename }", json!({})).await;
+    assert_eq!(status, 200);
+}

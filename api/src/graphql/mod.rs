@@ -48,6 +48,9 @@ pub fn build_schema(
         EmptySubscription,
     )
     .data(db)
+    .data(Arc::new(crate::ratelimit::AttemptLimiter::per_minute(
+        limits.login_rate_per_minute,
+    )))
     .data(tokens)
     .data(subjects)
     .data(Limits {

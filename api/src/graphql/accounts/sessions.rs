@@ -115,6 +115,18 @@ fn signed_in_user(ctx: &Context<'_>) -> Result<i64> {
     }
 }
 
+/// Counts a credential check against the client address's rate (`LOGIN_RATE_PER_MINUTE`).
+fn limit_attempts(ctx: &Context<'_>, address: Option<&str>) -> Result<()> {
+    if let Ok(limiter) = ctx.data::<Arc<crate::ratelimit::AttemptLimiter>>()
+        && let Err(wait) = limiter.check(address.unwrap_or("unknown"))
+    {
+        crate::metrics::refused("LOGIN_RATE_PER_MINUTE");
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(AppError::RateLimited(seconds.max(1)).into());
+    }
+    Ok(())
+}
+
 /// Sessions of users and tokens of service accounts.
 #[Object]
 impl SessionsMutation {
@@ -128,6 +140,7 @@ impl SessionsMutation {
         let address = crate::graphql::context::context(ctx)?
             .client_address
             .clone();
+        limit_attempts(ctx, address.as_deref())?;
         Ok(sessions::login(
             db(ctx)?,
             tokens(ctx)?,
@@ -149,6 +162,7 @@ impl SessionsMutation {
         let address = crate::graphql::context::context(ctx)?
             .client_address
             .clone();
+        limit_attempts(ctx, address.as_deref())?;
         let (access_token, exp) = crate::services::service_accounts::exchange(
             db(ctx)?,
             tokens(ctx)?,
