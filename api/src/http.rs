@@ -30,6 +30,7 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
@@ -109,6 +110,9 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             hard_timeout,
         ))
+        // gzip when the client accepts it and the body is worth it (tower-http's defaults:
+        // not below 32 bytes, not for images or event streams).
+        .layer(CompressionLayer::new())
         .layer(cors)
         .layer(middleware::from_fn(request_id))
 }

@@ -513,3 +513,32 @@ async fn credential_checks_are_rate_limited_per_address() {
     let (status, _) = post(&app, "{ __typename }", json!({})).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let app = TestApp::spawn().await;
+    let query = r#"{ province(code: "79", asOf: "2024-06-01") { districts { code name communes { code name } } } }"#;
+    let res = app
+        .http
+        .post(format!("{}/graphql", app.base))
+        .header(CONTENT_TYPE, "application/json")
+        .header("accept-encoding", "gzip")
+        .json(&json!({"query": query}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let zipped = res.bytes().await.unwrap().len();
+    let plain = app
+        .http
+        .post(format!("{}/graphql", app.base))
+        .header(CONTENT_TYPE, "application/json")
+        .json(&json!({"query": query}))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap().len();
+    assert!(zipped * 2 < plain, "{zipped} bytes gzipped of {plain}");
+}
