@@ -14,6 +14,7 @@ mod instances;
 mod logs;
 mod migrations;
 mod national;
+mod outage;
 mod pages;
 mod plans;
 mod schema;
