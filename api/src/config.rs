@@ -42,6 +42,7 @@ pub const SETTINGS: &[&str] = &[
     "CORS_ALLOWED_ORIGINS",
     "REVOCATION_STALENESS",
     "LOGIN_RATE_PER_MINUTE",
+    "TRUSTED_PROXIES",
 ];
 
 /// Token settings (see the auth module). `Debug` never shows the secret.
@@ -255,6 +256,9 @@ pub struct Config {
     /// (`REVOCATION_STALENESS`, default 30 s): a deactivation, revocation or logout everywhere
     /// made on another instance takes at most this long to be seen.
     pub revocation_staleness_seconds: u64,
+    /// Load balancers or reverse proxies whose `X-Forwarded-For` names the client
+    /// (`TRUSTED_PROXIES`, comma-separated IP addresses; none by default).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// A configuration error: one line naming the setting.
@@ -337,6 +341,8 @@ struct Raw {
     revocation_staleness: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     login_rate_per_minute: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    trusted_proxies: Option<String>,
 }
 
 /// A duration setting: whole seconds, or a number with `s`, `m` or `h`.
@@ -593,6 +599,22 @@ impl Config {
             jwt,
             limits,
             cors_origins,
+            trusted_proxies: raw
+                .trusted_proxies
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse().map_err(|_| {
+                        err(
+                            "TRUSTED_PROXIES",
+                            format!("`{a}` is not an IP address (expected e.g. 10.0.0.5,10.0.0.6)"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
             revocation_staleness_seconds: match raw.revocation_staleness.as_deref() {
                 Some(v) if !v.trim().is_empty() => seconds("REVOCATION_STALENESS", v)?,
                 _ => crate::auth::REVOCATION_STALENESS.as_secs(),

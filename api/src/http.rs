@@ -59,6 +59,37 @@ pub struct AppState {
     pub limits: RequestLimits,
     /// Origins allowed to call from a browser.
     pub cors_origins: crate::config::CorsOrigins,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// The client's address: the peer's, unless the peer is a trusted proxy, in which case the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy (entries further left
+/// were written by the client and prove nothing). Login throttling and rate limits key on it.
+fn client_address(
+    peer: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<String> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .iter()
+            .rev()
+            .find(|a| !trusted.contains(a))
+            .unwrap_or(&peer)
+            .to_string(),
+    )
 }
 
 /// The id of the current request.
@@ -556,7 +587,11 @@ async fn graphql(
         crate::graphql::context::RequestInfo {
             principal,
             request_id: rid.clone(),
-            client_address: connect.map(|c| c.0.0.ip().to_string()),
+            client_address: client_address(
+                connect.map(|c| c.0.0.ip()),
+                &headers,
+                &state.trusted_proxies,
+            ),
         },
     );
     if let Some(name) = params.operation_name {

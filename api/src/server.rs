@@ -113,6 +113,7 @@ impl Application {
             subjects,
             limits: config.limits.clone(),
             cors_origins: config.cors_origins.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
         });
         let listener = TcpListener::bind(config.bind_addr)
             .await

@@ -542,3 +542,53 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
     let plain = plain.bytes().await.unwrap().len();
     assert!(zipped * 2 < plain, "{zipped} bytes gzipped of {plain}");
 }
+
+/// A login as `who` from the client that `forwarded_for` names; its status.
+async fn login_from(app: &TestApp, forwarded_for: &str) -> StatusCode {
+    let login = "mutation { login(input: {username: \"hcm.manager\", password: \"demo-password\"}) { accessToken } }";
+    app.http
+        .post(format!("{}/graphql", app.base))
+        .header(CONTENT_TYPE, "application/json")
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"query": login}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
+    let secret = "a-test-secret-that-is-long-enough-32b";
+    let behind = TestApp::spawn_with_demo(|c| {
+        c.jwt.secret = Some(secret.into());
+        c.limits.login_rate_per_minute = 1;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    api::seed::seed_demo_users(&behind.db).await.unwrap();
+    assert_eq!(login_from(&behind, "203.0.113.7").await, StatusCode::OK);
+    assert_eq!(
+        login_from(&behind, "203.0.113.7").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy has its own budget; a spoofed left-most entry
+    // does not help the first one.
+    assert_eq!(login_from(&behind, "198.51.100.9").await, StatusCode::OK);
+    assert_eq!(
+        login_from(&behind, "192.0.2.1, 203.0.113.7").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Without trusted proxies the header is ignored: one address, one budget.
+    let direct = TestApp::spawn_with_demo(|c| {
+        c.jwt.secret = Some(secret.into());
+        c.limits.login_rate_per_minute = 1;
+    })
+    .await;
+    api::seed::seed_demo_users(&direct.db).await.unwrap();
+    assert_eq!(login_from(&direct, "203.0.113.7").await, StatusCode::OK);
+    assert_eq!(
+        login_from(&direct, "198.51.100.9").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
