@@ -483,18 +483,12 @@ impl Config {
         let log_level = raw.log_level.unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log_level)
             .map_err(|e| err("LOG_LEVEL", e.to_string()))?;
-        let max_page_size = match raw.max_page_size.as_deref().map(str::trim) {
-            None | Some("") => 500,
-            Some(v) => match v.parse::<usize>() {
-                Ok(n) if (1..=10_000).contains(&n) => n,
-                _ => {
-                    return Err(err(
-                        "MAX_PAGE_SIZE",
-                        "expected a whole number from 1 to 10000",
-                    ));
-                }
-            },
-        };
+        let max_page_size = whole(
+            "MAX_PAGE_SIZE",
+            raw.max_page_size.as_deref(),
+            1..=10_000,
+            500,
+        )?;
         let auto_migrate = boolean(
             "AUTO_MIGRATE",
             raw.auto_migrate.as_deref(),

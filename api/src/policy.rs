@@ -365,23 +365,6 @@ impl Access {
         (plans_here, agencies_here, readable)
     }
 
-    /// Whether progress reports may be read: they are internal working data, readable by the
-    /// principals whose scope holds the issuing unit or the reporting agency's unit.
-    pub async fn can_read_reports(
-        &self,
-        plan_unit: i64,
-        agency_unit: Option<i64>,
-    ) -> AppResult<bool> {
-        match self.plan_reach() {
-            Reach::Public => Ok(false),
-            Reach::National => Ok(true),
-            Reach::Home(home) => {
-                let scope = self.scope_set(home).await?;
-                Ok(scope.contains(&plan_unit) || agency_unit.is_some_and(|u| scope.contains(&u)))
-            }
-        }
-    }
-
     /// Whether a user or service account homed at `home` may be read: by itself, or by an
     /// admin whose scope holds it.
     pub async fn can_read_account(

@@ -310,6 +310,18 @@ async fn lineage_links_old_and_new_units_and_search_finds_both() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "query");
 }
 
+/// A viewer homed at `unit`, as his token names him.
+fn viewer_at(id: i64, unit: i64) -> api::auth::Principal {
+    api::auth::Principal {
+        id,
+        kind: api::auth::PrincipalKind::User,
+        role: entity::enums::Role::Viewer,
+        home_unit_id: Some(unit),
+        agency_id: None,
+        scopes: Vec::new(),
+    }
+}
+
 /// The 2024 list, then the March 2025 list (the first without the merged communes).
 fn load_until_march(url: &str) {
     ok(
@@ -454,17 +466,7 @@ async fn the_merger_wave_links_its_communes_with_their_evidence() {
     .await;
     let token = app
         .tokens
-        .issue(
-            &api::auth::Principal {
-                id: viewer.id,
-                kind: api::auth::PrincipalKind::User,
-                role: entity::enums::Role::Viewer,
-                home_unit_id: Some(ward.id),
-                agency_id: None,
-                scopes: Vec::new(),
-            },
-            0,
-        )
+        .issue(&viewer_at(viewer.id, ward.id), 0)
         .unwrap()
         .0;
     use base64::Engine;
@@ -492,17 +494,7 @@ async fn the_merger_wave_links_its_communes_with_their_evidence() {
     .unwrap();
     let other = app
         .tokens
-        .issue(
-            &api::auth::Principal {
-                id: viewer.id,
-                kind: api::auth::PrincipalKind::User,
-                role: entity::enums::Role::Viewer,
-                home_unit_id: Some(zone.id),
-                agency_id: None,
-                scopes: Vec::new(),
-            },
-            0,
-        )
+        .issue(&viewer_at(viewer.id, zone.id), 0)
         .unwrap()
         .0;
     let (_, body) = app

@@ -173,9 +173,6 @@ struct DutyDef {
     recurrence: Option<String>,
 }
 
-/// Agency kinds a file may use.
-pub use super::agencies::KINDS as AGENCY_KINDS;
-
 /// Recurrences of reporting duties.
 pub const RECURRENCES: &[&str] = &["MONTHLY", "QUARTERLY", "SIX_MONTHLY", "ANNUAL"];
 
