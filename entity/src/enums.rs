@@ -101,7 +101,11 @@ word_enum!(
 );
 word_enum!(
     /// Terms of a change target.
-    ChangeUnit { Absolute = "ABSOLUTE", Percent = "PERCENT" }
+    ChangeUnit {
+        Absolute = "ABSOLUTE",
+        Percent = "PERCENT",
+        PercentagePoint = "PERCENTAGE_POINT",
+    }
 );
 word_enum!(
     /// Comparator of a target.

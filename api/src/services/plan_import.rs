@@ -357,7 +357,7 @@ fn check_target(ctx: &Ctx<'_>, t: &Spanned<TargetDef>) -> AppResult<TargetRow> {
     if measure != TargetMeasure::Level && change_unit.is_none() {
         return Err(ctx.err(
             &span,
-            "change_unit: INCREASE and DECREASE need ABSOLUTE or PERCENT",
+            "change_unit: INCREASE and DECREASE need ABSOLUTE, PERCENT or PERCENTAGE_POINT",
         ));
     }
     let comparator = d

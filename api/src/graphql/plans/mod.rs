@@ -91,6 +91,9 @@ mirror_enum!(
         Absolute,
         /// In percent of the baseline.
         Percent,
+        /// In percentage points of a rate: "giảm 0,15%" of a birth rate is a fall of 0.15
+        /// points, not of 0.15 % of the rate.
+        PercentagePoint,
     }
 );
 mirror_enum!(
