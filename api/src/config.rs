@@ -211,6 +211,9 @@ pub struct RequestLimits {
     /// Credential checks (`login`, `serviceToken`) a client address may make a minute
     /// (`LOGIN_RATE_PER_MINUTE`, default 30); beyond, 429 with `Retry-After`.
     pub login_rate_per_minute: u32,
+    /// How long the outcome of a mutation sent with an `Idempotency-Key` is kept
+    /// (`IDEMPOTENCY_TTL`, default 24h, at most 24h); a retry within it replays the outcome.
+    pub idempotency_ttl_seconds: u64,
 }
 
 impl Default for RequestLimits {
@@ -225,6 +228,7 @@ impl Default for RequestLimits {
             execution_timeout_seconds: 30,
             introspection: true,
             login_rate_per_minute: 30,
+            idempotency_ttl_seconds: 24 * 3600,
         }
     }
 }
@@ -341,6 +345,8 @@ struct Raw {
     revocation_staleness: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     login_rate_per_minute: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    idempotency_ttl: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     trusted_proxies: Option<String>,
 }
@@ -542,6 +548,10 @@ impl Config {
                 1..=1_000_000,
                 d.login_rate_per_minute as usize,
             )? as u32,
+            idempotency_ttl_seconds: match raw.idempotency_ttl.as_deref() {
+                Some(v) if !v.trim().is_empty() => seconds("IDEMPOTENCY_TTL", v)?,
+                _ => d.idempotency_ttl_seconds,
+            },
         };
         let cors_origins = match raw.cors_allowed_origins.as_deref().map(str::trim) {
             None | Some("") if profile == Profile::Dev => CorsOrigins::Any,

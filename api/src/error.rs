@@ -26,6 +26,9 @@ pub mod code {
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// Anything else: a generic message, the cause in the log.
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    /// A retry with an `Idempotency-Key` whose write was applied but whose first response was
+    /// lost (the connection died after the commit): read the result instead.
+    pub const ALREADY_APPLIED: &str = "ALREADY_APPLIED";
     /// The request body is not a GraphQL request.
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     /// The document does not parse.

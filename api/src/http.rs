@@ -13,8 +13,9 @@
 
 use crate::auth::{Principal, SubjectStates, TokenService};
 use crate::config::{Profile, RequestLimits};
-use crate::error::{InternalCause, code};
+use crate::error::{AppError, InternalCause, code};
 use crate::graphql::AppSchema;
+use crate::services::idempotency;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ServerError, Variables};
 use axum::Router;
@@ -581,6 +582,40 @@ async fn graphql(
         }
     }
 
+    // A key makes a mutation of a signed-in caller apply at most once (services::idempotency).
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, media, message, &rid),
+    };
+    let claim = match (key, &principal) {
+        (Some(key), Some(p)) if method == Method::POST => {
+            let variables = params
+                .variables
+                .as_ref()
+                .map(|v| Value::Object(v.clone()).to_string())
+                .unwrap_or_default();
+            Some(Arc::new(idempotency::Claim::new(
+                format!("{:?}:{}", p.kind, p.id).to_lowercase(),
+                key,
+                idempotency::request_hash(
+                    &params.query,
+                    params.operation_name.as_deref(),
+                    &variables,
+                ),
+                chrono::Duration::seconds(state.limits.idempotency_ttl_seconds as i64),
+            )))
+        }
+        (Some(_), None) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                media,
+                "an Idempotency-Key needs a signed-in caller: keys are kept per principal",
+                &rid,
+            );
+        }
+        _ => None,
+    };
+
     let mut request = crate::graphql::context::prepare(
         &state.db,
         async_graphql::Request::new(params.query),
@@ -592,6 +627,7 @@ async fn graphql(
                 &headers,
                 &state.trusted_proxies,
             ),
+            claim: claim.clone(),
         },
     );
     if let Some(name) = params.operation_name {
@@ -621,7 +657,7 @@ async fn graphql(
             );
         }
     };
-    let (arguments, operation_label) = match checked {
+    let (has_mutation, arguments, operation_label) = match checked {
         Ok((has_mutation, arguments, label)) => {
             if method == Method::GET && has_mutation {
                 let mut res = refuse(
@@ -634,7 +670,7 @@ async fn graphql(
                     .insert(header::ALLOW, HeaderValue::from_static("POST"));
                 return res;
             }
-            (arguments, label)
+            (has_mutation, arguments, label)
         }
         Err(mut e) => {
             // Limit refusals carry their code already; the rest are parse errors.
@@ -647,6 +683,150 @@ async fn graphql(
         }
     };
 
+    let claim = claim.filter(|_| has_mutation);
+    if let Some(claim) = &claim {
+        match idempotency::find(&state.db, claim).await {
+            Ok(idempotency::Found::Nothing) => {}
+            Ok(found) => return replay(&state, found, claim, media, &rid).await,
+            Err(e) => return app_error_response(&e, media, &rid),
+        }
+    }
+    let response = execute(&state, request, media, &rid, arguments, operation_label).await;
+    let Some(claim) = claim else {
+        return response;
+    };
+    match claim.state() {
+        idempotency::ClaimState::Committed => {
+            // Keep the outcome for retries; the write is applied whether or not this works.
+            let status = response.status();
+            let (parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            if let Err(e) = idempotency::complete(&state.db, &claim, status.as_u16(), &text).await {
+                tracing::warn!(cause = %e.detail(), "storing an idempotent outcome");
+            }
+            Response::from_parts(parts, axum::body::Body::from(bytes))
+        }
+        // Another request holds the key: this one applied nothing; answer with its outcome.
+        idempotency::ClaimState::Taken => {
+            replay(
+                &state,
+                idempotency::Found::Pending {
+                    since: chrono::Utc::now(),
+                },
+                &claim,
+                media,
+                &rid,
+            )
+            .await
+        }
+        _ => response,
+    }
+}
+
+/// The `Idempotency-Key` header: at most one, 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, &'static str> {
+    let mut values = headers.get_all("idempotency-key").iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("send one Idempotency-Key header");
+    }
+    match first.to_str() {
+        Ok(k) if idempotency::valid_key(k) => Ok(Some(k.to_string())),
+        _ => Err("an Idempotency-Key is 1 to 255 visible ASCII characters"),
+    }
+}
+
+/// The answer to a request whose key is known: the stored outcome, a refusal for another
+/// request under the same key, or, for a write applied whose response is not stored yet, the
+/// stored outcome once it arrives (the first request is finishing) or, past a few seconds,
+/// `ALREADY_APPLIED` (the first response was lost with its connection).
+async fn replay(
+    state: &AppState,
+    mut found: idempotency::Found,
+    claim: &idempotency::Claim,
+    media: MediaType,
+    rid: &str,
+) -> Response {
+    const LOST_AFTER: Duration = Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now()
+        + Duration::from_secs(state.limits.execution_timeout_seconds).min(LOST_AFTER * 2);
+    loop {
+        match found {
+            idempotency::Found::Done { status, body } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                let mut res = respond_text(status, media, body);
+                res.headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                return res;
+            }
+            idempotency::Found::Mismatch => {
+                let body = json!({"errors": [{
+                    "message": "this Idempotency-Key was used for another request: use a new key for a new request",
+                    "extensions": {"code": code::BAD_USER_INPUT, "field": "Idempotency-Key", "requestId": rid},
+                }]});
+                return respond(StatusCode::UNPROCESSABLE_ENTITY, media, &body);
+            }
+            idempotency::Found::Pending { since } => {
+                let age = (chrono::Utc::now() - since).to_std().unwrap_or_default();
+                if age >= LOST_AFTER || tokio::time::Instant::now() >= deadline {
+                    let body = json!({"errors": [{
+                        "message": "the write sent with this Idempotency-Key was applied, but its first response was lost: read the result",
+                        "extensions": {"code": code::ALREADY_APPLIED, "outcome": "APPLIED", "requestId": rid},
+                    }]});
+                    return respond(StatusCode::OK, media, &body);
+                }
+            }
+            idempotency::Found::Nothing => {
+                // The holder rolled back (or the record expired): nothing applied under the
+                // key; the client may send it again.
+                let body = json!({"errors": [{
+                    "message": "a request with this Idempotency-Key was being applied and did not complete: nothing was applied, send it again",
+                    "extensions": {"code": code::CONFLICT, "requestId": rid},
+                }]});
+                return respond(StatusCode::CONFLICT, media, &body);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        found = match idempotency::find(&state.db, claim).await {
+            Ok(f) => f,
+            Err(e) => return app_error_response(&e, media, rid),
+        };
+    }
+}
+
+/// An error raised outside GraphQL execution, as a GraphQL error body.
+fn app_error_response(e: &AppError, media: MediaType, rid: &str) -> Response {
+    tracing::warn!(cause = %e.detail(), "idempotency lookup");
+    let mut ext = json!({"code": e.code(), "requestId": rid});
+    if let AppError::Unavailable { .. } = e {
+        ext["outcome"] = json!("NOT_APPLIED");
+    }
+    let status = match e {
+        AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    respond(
+        status,
+        media,
+        &json!({"errors": [{"message": e.message(), "extensions": ext}]}),
+    )
+}
+
+/// Executes a checked request within the execution timeout and renders its response.
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    media: MediaType,
+    rid: &str,
+    arguments: HashMap<async_graphql::Pos, String>,
+    operation_label: Option<(&'static str, String)>,
+) -> Response {
+    let rid = rid.to_string();
     let timeout = Duration::from_secs(state.limits.execution_timeout_seconds);
     let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await else {
         tracing::warn!(timeout_s = timeout.as_secs(), "request timed out");

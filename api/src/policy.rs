@@ -16,7 +16,7 @@ use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::services::{scope, units};
 use entity::enums::{PlanStatus, Role, Visibility};
-use entity::{admin_unit, plan};
+use entity::{admin_unit, agency, plan};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 use std::collections::HashSet;
@@ -450,6 +450,68 @@ impl Access {
             )));
         }
         Ok(())
+    }
+
+    /// May this caller write plans, targets and tasks issued at `unit`? A manager at that very
+    /// unit, or a national manager or admin; the unit must be valid today (historical units
+    /// take no new plans or tasks).
+    pub fn authorize_plan_write(&self, unit: &admin_unit::Model) -> AppResult<()> {
+        let p = self.require()?;
+        let allowed = p.kind == PrincipalKind::User
+            && match p.home_unit_id {
+                Some(home) => p.role == Role::Manager && home == unit.id,
+                None => matches!(p.role, Role::Manager | Role::Admin),
+            };
+        if !allowed {
+            return Err(AppError::Forbidden(
+                "only a manager of the issuing unit writes its plans, targets and tasks".into(),
+            ));
+        }
+        if !units::is_valid_on(unit, clock::today()) {
+            return Err(AppError::Forbidden(format!(
+                "{} ({}) is a historical unit: its plans are read-only",
+                unit.name, unit.code
+            )));
+        }
+        Ok(())
+    }
+
+    /// May this caller report progress on a task or duty of `agency` (the task's lead, the
+    /// duty's reporter)? Reporters and managers whose agency it is or whose scope holds its
+    /// unit; national reporters, managers and admins.
+    pub async fn authorize_progress(&self, agency: &agency::Model) -> AppResult<()> {
+        let p = self.require()?;
+        let role_ok = p.kind == PrincipalKind::User
+            && (matches!(p.role, Role::Reporter | Role::Manager)
+                || (p.role == Role::Admin && p.home_unit_id.is_none()));
+        if role_ok
+            && (p.agency_id == Some(agency.id) || self.in_scope(Some(agency.admin_unit_id)).await?)
+        {
+            return Ok(());
+        }
+        Err(AppError::Forbidden(
+            "only reporters and managers of the leading agency, or whose scope holds it, report \
+             progress"
+                .into(),
+        ))
+    }
+
+    /// May this caller accept or return progress reports on the plans of `plan_unit`? A
+    /// manager of the issuing unit, or a national manager or admin.
+    pub fn authorize_review(&self, plan_unit: i64) -> AppResult<()> {
+        let p = self.require()?;
+        let allowed = p.kind == PrincipalKind::User
+            && match p.home_unit_id {
+                Some(home) => p.role == Role::Manager && home == plan_unit,
+                None => matches!(p.role, Role::Manager | Role::Admin),
+            };
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "only a manager of the issuing unit reviews progress reports".into(),
+            ))
+        }
     }
 
     /// An admin never grants a role above his own.

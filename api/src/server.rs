@@ -169,6 +169,21 @@ impl Application {
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown);
+        // Expired idempotency records go every ten minutes (a lookup also drops an expired
+        // record it meets); the task ends with the server.
+        let db = self.db.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                match crate::services::idempotency::purge_expired(&db).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(removed = n, "expired idempotency records"),
+                    Err(e) => tracing::debug!(cause = %e.detail(), "sweeping idempotency records"),
+                }
+            }
+        });
+        let _sweeper = AbortOnDrop(sweeper);
         let grace = self.grace;
         let deadline = async move {
             if on_signal.await.is_ok() {
@@ -187,6 +202,15 @@ impl Application {
                 Ok(())
             }
         }
+    }
+}
+
+/// Aborts a background task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

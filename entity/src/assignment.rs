@@ -26,6 +26,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The heading the task sits under in its document.
     pub group_title: Option<String>,
+    /// How often the task recurs (`MONTHLY`, `QUARTERLY`, `SIX_MONTHLY`, `YEARLY`); none: once.
+    pub recurrence: Option<String>,
 }
 
 /// Relations are followed through explicit batched queries, not joins.

@@ -23,6 +23,12 @@ pub struct Model {
     pub reported_by: Option<String>,
     pub reported_at: DateTimeUtc,
     pub version: i32,
+    /// Why a reviewer returned it.
+    pub review_reason: Option<String>,
+    /// Who accepted or returned it (`user:<id>`).
+    pub reviewed_by: Option<String>,
+    /// When it was reviewed.
+    pub reviewed_at: Option<DateTimeUtc>,
 }
 
 /// Relations are followed through explicit batched queries, not joins.

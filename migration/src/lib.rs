@@ -13,6 +13,7 @@ mod m20261122_000004_unit_scope;
 mod m20261129_000005_username_case;
 mod m20261129_000006_bytewise_keys;
 mod m20261129_000007_lineage_evidence;
+mod m20261130_000008_plan_writes;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_username_case::Migration),
             Box::new(m20261129_000006_bytewise_keys::Migration),
             Box::new(m20261129_000007_lineage_evidence::Migration),
+            Box::new(m20261130_000008_plan_writes::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ mod migrations;
 mod national;
 mod outage;
 mod pages;
+mod plan_writes;
 mod plans;
 mod schema;
 mod service_accounts;

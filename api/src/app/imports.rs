@@ -3,7 +3,6 @@
 //! the CLI, or a principal through the API), all or nothing.
 
 use super::Caller;
-use crate::db;
 use crate::error::AppResult;
 use crate::services::audit;
 use crate::services::plan_import::{self, ImportOutcome, ImportReport};
@@ -22,7 +21,7 @@ pub async fn plan_file(
     caller: &Caller,
     content: &str,
 ) -> AppResult<ImportReport> {
-    let txn = db::begin_write(db).await?;
+    let txn = super::begin(db, caller).await?;
     let report = plan_import::write_plan_file(&txn, content).await?;
     if report.outcome != ImportOutcome::Unchanged {
         let action = match report.outcome {
@@ -46,7 +45,7 @@ pub async fn plan_file(
         )
         .await?;
     }
-    txn.commit().await?;
+    super::commit(txn, caller).await?;
     Ok(report)
 }
 
@@ -59,7 +58,7 @@ pub async fn unit_list(
     rows: &[UnitRow],
     valid_from: Option<NaiveDate>,
 ) -> AppResult<SnapshotReport> {
-    let txn = db::begin_write(db).await?;
+    let txn = super::begin(db, caller).await?;
     let report = unit_import::apply_snapshot(&txn, rows, valid_from).await?;
     audit::record(
         &txn,
@@ -79,7 +78,7 @@ pub async fn unit_list(
         })),
     )
     .await?;
-    txn.commit().await?;
+    super::commit(txn, caller).await?;
     Ok(report)
 }
 
@@ -92,7 +91,7 @@ pub async fn lineage(
     rows: &[LineageRow],
     effective: NaiveDate,
 ) -> AppResult<LineageReport> {
-    let txn = db::begin_write(db).await?;
+    let txn = super::begin(db, caller).await?;
     let report = unit_import::apply_lineage(&txn, rows, effective).await?;
     audit::record(
         &txn,
@@ -111,7 +110,7 @@ pub async fn lineage(
         })),
     )
     .await?;
-    txn.commit().await?;
+    super::commit(txn, caller).await?;
     Ok(report)
 }
 
@@ -123,7 +122,7 @@ pub async fn mergers(
     source: &str,
     rows: &[MergerRow],
 ) -> AppResult<MergerReport> {
-    let txn = db::begin_write(db).await?;
+    let txn = super::begin(db, caller).await?;
     let report = unit_import::apply_mergers(&txn, rows).await?;
     audit::record(
         &txn,
@@ -142,7 +141,7 @@ pub async fn mergers(
         })),
     )
     .await?;
-    txn.commit().await?;
+    super::commit(txn, caller).await?;
     Ok(report)
 }
 
@@ -153,10 +152,10 @@ pub async fn user_list(
     caller: &Caller,
     content: &str,
 ) -> AppResult<Result<UserImportReport, Vec<RowError>>> {
-    let txn = db::begin_write(db).await?;
+    let txn = super::begin(db, caller).await?;
     let outcome = users::import_csv(&txn, &caller.actor, content).await?;
     if outcome.is_ok() {
-        txn.commit().await?;
+        super::commit(txn, caller).await?;
     }
     Ok(outcome)
 }
@@ -169,8 +168,8 @@ pub async fn move_users(
     from_date: Option<NaiveDate>,
     to: &str,
 ) -> AppResult<Vec<app_user::Model>> {
-    let txn = db::begin_write(db).await?;
+    let txn = super::begin(db, caller).await?;
     let moved = users::move_closed_unit(&txn, &caller.actor, from, from_date, to).await?;
-    txn.commit().await?;
+    super::commit(txn, caller).await?;
     Ok(moved)
 }

@@ -6,12 +6,14 @@
 pub mod accounts;
 pub mod imports;
 pub mod lookup;
+pub mod plans;
 
 use crate::auth::{Principal, PrincipalKind, SubjectStates};
 use crate::db;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, Outcome};
 use crate::policy::Access;
 use crate::services::audit::{self, Actor};
+use crate::services::idempotency::Claim;
 use entity::enums::Role;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use std::sync::Arc;
@@ -25,6 +27,8 @@ pub struct Caller {
     /// Token subjects' cache of this process (none at the CLI: other processes see a change
     /// within the documented staleness).
     pub subjects: Option<Arc<SubjectStates>>,
+    /// The request's `Idempotency-Key`, claimed by its first write transaction.
+    pub claim: Option<Arc<Claim>>,
 }
 
 impl Caller {
@@ -42,6 +46,7 @@ impl Caller {
             access: Arc::new(Access::new(db.clone(), Some(principal))),
             actor: Actor::cli(),
             subjects: None,
+            claim: None,
         }
     }
 
@@ -50,12 +55,14 @@ impl Caller {
         access: Arc<Access>,
         request_id: Option<String>,
         subjects: Option<Arc<SubjectStates>>,
+        claim: Option<Arc<Claim>>,
     ) -> AppResult<Self> {
         let actor = Actor::of(access.require()?, request_id);
         Ok(Self {
             access,
             actor,
             subjects,
+            claim,
         })
     }
 
@@ -117,7 +124,7 @@ pub async fn audited<T: Trail>(
     before: Option<serde_json::Value>,
     write: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
 ) -> AppResult<T> {
-    let txn = db::begin_write(db).await?;
+    let txn = begin(db, caller).await?;
     let after = write(&txn).await?;
     audit::record(
         &txn,
@@ -129,6 +136,47 @@ pub async fn audited<T: Trail>(
         Some(after.snapshot()),
     )
     .await?;
-    txn.commit().await?;
+    commit(txn, caller).await?;
     Ok(after)
+}
+
+/// Begins a use case's write transaction (`BEGIN IMMEDIATE` on SQLite) and claims the
+/// request's idempotency key as its first statement, so that the key commits or rolls back
+/// with the write.
+pub async fn begin(db: &DatabaseConnection, caller: &Caller) -> AppResult<DatabaseTransaction> {
+    let txn = db::begin_write(db).await?;
+    if let Some(claim) = &caller.claim {
+        claim.take(&txn).await?;
+    }
+    Ok(txn)
+}
+
+/// Commits a use case's write transaction. A connection lost during the commit leaves the
+/// outcome unknown (`SERVICE_UNAVAILABLE` with `outcome: UNKNOWN`): a retry with the same
+/// idempotency key finds out which.
+pub async fn commit(txn: DatabaseTransaction, caller: &Caller) -> AppResult<()> {
+    match txn.commit().await {
+        Ok(()) => {
+            if let Some(claim) = &caller.claim {
+                claim.committed();
+            }
+            Ok(())
+        }
+        Err(e) if e.sql_err().is_none() && !is_database_error(&e) => Err(AppError::Unavailable {
+            outcome: Outcome::Unknown,
+            cause: Arc::new(e.to_string()),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the database itself refused (as opposed to the connection failing).
+fn is_database_error(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(x)) | DbErr::Query(RuntimeErr::SqlxError(x)) => {
+            matches!(x.as_ref(), sea_orm::sqlx::Error::Database(_))
+        }
+        _ => false,
+    }
 }

@@ -18,6 +18,8 @@ pub struct RequestInfo {
     pub request_id: String,
     /// The client's address, for login throttling.
     pub client_address: Option<String>,
+    /// The request's `Idempotency-Key` (mutations of signed-in callers).
+    pub claim: Option<Arc<crate::services::idempotency::Claim>>,
 }
 
 /// Everything a resolver may need about the request it serves.
@@ -32,6 +34,8 @@ pub struct RequestContext {
     pub request_id: String,
     /// The client's address.
     pub client_address: Option<String>,
+    /// The request's `Idempotency-Key`, if any.
+    pub claim: Option<Arc<crate::services::idempotency::Claim>>,
 }
 
 /// Attaches the context of one request to it.
@@ -47,6 +51,7 @@ pub fn prepare(
         principal: info.principal,
         request_id: info.request_id,
         client_address: info.client_address,
+        claim: info.claim,
     })
 }
 
@@ -90,5 +95,6 @@ pub(crate) fn caller(ctx: &Context<'_>) -> Result<app::Caller> {
         c.access.clone(),
         Some(c.request_id.clone()),
         subjects,
+        c.claim.clone(),
     )?)
 }

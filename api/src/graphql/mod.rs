@@ -24,6 +24,7 @@ pub type AppSchema = Schema<query::QueryRoot, MutationRoot, EmptySubscription>;
 pub struct MutationRoot(
     accounts::sessions::SessionsMutation,
     accounts::mutation::AccountsMutation,
+    plans::mutation::PlansMutation,
 );
 
 /// Limits of the executor, from configuration.

@@ -3,8 +3,10 @@
 
 pub mod agencies;
 pub mod audit;
+pub mod idempotency;
 pub mod page;
 pub mod plan_import;
+pub mod plan_writes;
 pub mod plans;
 pub mod scope;
 pub mod service_accounts;

@@ -1,5 +1,6 @@
 //! Plans, their targets, assignments and reporting duties; agencies and indicators.
 
+pub mod mutation;
 pub mod query;
 
 use super::pagination::{self, PageArgs};
@@ -669,6 +670,10 @@ impl Assignment {
     async fn status(&self) -> AssignmentStatus {
         self.0.status.into()
     }
+    /// How often it recurs (`MONTHLY`, `QUARTERLY`, `SIX_MONTHLY`, `YEARLY`); null: once.
+    async fn recurrence(&self) -> Option<&str> {
+        self.0.recurrence.as_deref()
+    }
     /// Whether the deadline has passed (in Vietnam) and it is neither done nor cancelled.
     async fn overdue(&self) -> bool {
         is_overdue(&self.0, clock::today())
@@ -726,6 +731,22 @@ impl ProgressReport {
     /// Review status.
     async fn status(&self) -> ReportStatus {
         self.0.status.into()
+    }
+    /// Why the reviewer returned it.
+    async fn review_reason(&self) -> Option<&str> {
+        self.0.review_reason.as_deref()
+    }
+    /// Who accepted or returned it.
+    async fn reviewed_by(&self) -> Option<&str> {
+        self.0.reviewed_by.as_deref()
+    }
+    /// When it was reviewed.
+    async fn reviewed_at(&self) -> Option<DateTime> {
+        self.0.reviewed_at.map(DateTime)
+    }
+    /// Version, raised by every change (a review names it).
+    async fn version(&self) -> i32 {
+        self.0.version
     }
 }
 

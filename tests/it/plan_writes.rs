@@ -1,0 +1,545 @@
+//! Plan writes end to end with the demo users: a manager drafts, fills and issues a plan; a
+//! reporter of the leading agency reports progress; the manager returns and accepts reports;
+//! a viewer writes nothing; bad input names its field and writes nothing; stale versions are
+//! `CONFLICT`; `Idempotency-Key` retries apply once, also when they arrive together.
+
+use crate::common::TestApp;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+
+const SECRET: &str = "a-plan-writes-test-secret-of-32-bytes";
+
+async fn demo() -> TestApp {
+    let app = TestApp::spawn_on(&crate::common::fresh_database().await, |c| {
+        c.jwt.secret = Some(SECRET.into())
+    })
+    .await;
+    api::seed::seed_demo(&app.db).await.unwrap();
+    api::seed::seed_demo_users(&app.db).await.unwrap();
+    app
+}
+
+async fn token(app: &TestApp, user: &str) -> String {
+    let (_, body) = app
+        .gql(
+            None,
+            "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }",
+            json!({"u": user, "p": "demo-password"}),
+        )
+        .await;
+    body["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{user} logs in: {body}"))
+        .to_string()
+}
+
+fn code_of(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+fn field_of(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+async fn agency_id(app: &TestApp, unit_code: &str, search: &str) -> String {
+    let body = app
+        .data(&format!(
+            "{{ agencies(unitCode: \"{unit_code}\", search: \"{search}\", first: 5) {{ nodes {{ id name validTo }} }} }}"
+        ))
+        .await;
+    let nodes = body["agencies"]["nodes"].as_array().unwrap();
+    nodes
+        .iter()
+        .find(|n| n["validTo"].is_null())
+        .unwrap_or_else(|| panic!("an open agency at {unit_code} matching {search}: {body}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+const CREATE_PLAN: &str = "mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id number status version unit { code } } } }";
+
+async fn post_keyed(
+    app: &TestApp,
+    token: &str,
+    key: &str,
+    query: &str,
+    vars: Value,
+) -> (u16, Option<String>, Value) {
+    let res = app
+        .http
+        .post(format!("{}/graphql", app.base))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .header("idempotency-key", key)
+        .json(&json!({"query": query, "variables": vars}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let replayed = res
+        .headers()
+        .get("idempotent-replayed")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, replayed, res.json().await.unwrap())
+}
+
+async fn plan_count(app: &TestApp) -> u64 {
+    entity::plan::Entity::find().count(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_manager_issues_a_plan_and_follows_its_task_to_an_accepted_report() {
+    let app = demo().await;
+    let manager = token(&app, "hcm.manager").await;
+    let reporter = token(&app, "hocmon.reporter").await;
+    let viewer = token(&app, "tanphu.viewer").await;
+
+    // A draft at the manager's own unit.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            CREATE_PLAN,
+            json!({"i": {"kind": "PLAN", "number": "901/KH-UBND", "title": "Kế hoạch phát triển kinh tế - xã hội năm 2026", "periodFrom": 2026, "periodTo": 2026}}),
+        )
+        .await;
+    let plan = &body["data"]["createPlan"]["plan"];
+    assert_eq!(plan["status"], "DRAFT", "{body}");
+    assert_eq!(plan["unit"]["code"], "79");
+    let plan_id = plan["id"].as_str().unwrap().to_string();
+
+    // A target: GRDP 6.5–7 %.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: AddTargetInput!) { addTarget(input: $i) { target { id comparator value upperValue plan { version } } } }",
+            json!({"i": {"planId": plan_id, "expectedVersion": 1, "terms": {"wording": "Tốc độ tăng trưởng kinh tế (GRDP) đạt 6,5-7%.", "indicatorCode": "GRDP_GROWTH", "period": "2026", "comparator": "BETWEEN", "value": "6.5", "upperValue": "7.0"}}}),
+        )
+        .await;
+    let target = &body["data"]["addTarget"]["target"];
+    assert_eq!(target["upperValue"], "7", "{body}");
+    assert_eq!(target["plan"]["version"], 2);
+    let target_id = target["id"].as_str().unwrap().to_string();
+
+    // Issued, then a task led by UBND Xã Hóc Môn.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: IssuePlanInput!) { issuePlan(input: $i) { plan { status issuedOn version } } }",
+            json!({"i": {"id": plan_id, "expectedVersion": 2}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["issuePlan"]["plan"]["status"], "ISSUED",
+        "{body}"
+    );
+    let lead = agency_id(&app, "27559", "Hoc Mon").await;
+    let due = api::clock::today() + chrono::Duration::days(30);
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: CreateAssignmentInput!) { createAssignment(input: $i) { assignment { id version status leadAgency { name } targets { id } dueOn } } }",
+            json!({"i": {"planId": plan_id, "expectedVersion": 3, "terms": {"ordinal": "1", "title": "Triển khai kế hoạch trên địa bàn xã", "leadAgencyId": lead, "targetIds": [target_id], "dueOn": due.to_string(), "recurrence": "QUARTERLY"}}}),
+        )
+        .await;
+    let task = &body["data"]["createAssignment"]["assignment"];
+    assert_eq!(
+        task["leadAgency"]["name"], "Ủy ban nhân dân Xã Hóc Môn",
+        "{body}"
+    );
+    assert_eq!(task["targets"][0]["id"], target_id.as_str());
+    let task_id = task["id"].as_str().unwrap().to_string();
+
+    // The viewer writes nothing.
+    let (_, body) = app
+        .gql(
+            Some(&viewer),
+            CREATE_PLAN,
+            json!({"i": {"kind": "PLAN", "title": "x"}}),
+        )
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    let submit = "mutation($i: SubmitProgressReportInput!) { submitProgressReport(input: $i) { progressReport { id status version percentComplete reportedBy } } }";
+    let (_, body) = app
+        .gql(
+            Some(&viewer),
+            submit,
+            json!({"i": {"assignmentId": task_id, "period": "2026Q1", "percentComplete": 10, "narrative": "x"}}),
+        )
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    // Neither does the reporter write the plan.
+    let (_, body) = app
+        .gql(
+            Some(&reporter),
+            "mutation($i: PlanStatusInput!) { cancelPlan(input: $i) { plan { id } } }",
+            json!({"i": {"id": plan_id, "expectedVersion": 4}}),
+        )
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+
+    // The reporter of the leading agency reports; the manager returns it with a reason.
+    let (_, body) = app
+        .gql(
+            Some(&reporter),
+            submit,
+            json!({"i": {"assignmentId": task_id, "period": "2026Q1", "percentComplete": 20, "narrative": "Đã ban hành kế hoạch của xã."}}),
+        )
+        .await;
+    let report = &body["data"]["submitProgressReport"]["progressReport"];
+    assert_eq!(report["status"], "SUBMITTED", "{body}");
+    let report_id = report["id"].as_str().unwrap().to_string();
+    let review = "mutation($i: ReviewProgressReportInput!) { reviewProgressReport(input: $i) { progressReport { status reviewReason reviewedBy version } } }";
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            review,
+            json!({"i": {"id": report_id, "expectedVersion": 1, "decision": "RETURN"}}),
+        )
+        .await;
+    assert_eq!(
+        (code_of(&body), field_of(&body)),
+        ("BAD_USER_INPUT", "reason"),
+        "{body}"
+    );
+    let (_, body) = app
+        .gql(
+            Some(&reporter),
+            review,
+            json!({"i": {"id": report_id, "expectedVersion": 1, "decision": "ACCEPT"}}),
+        )
+        .await;
+    assert_eq!(
+        code_of(&body),
+        "FORBIDDEN",
+        "a reporter reviews nothing: {body}"
+    );
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            review,
+            json!({"i": {"id": report_id, "expectedVersion": 1, "decision": "RETURN", "reason": "Thiếu số liệu"}}),
+        )
+        .await;
+    let returned = &body["data"]["reviewProgressReport"]["progressReport"];
+    assert_eq!(returned["status"], "RETURNED", "{body}");
+    assert_eq!(returned["reviewReason"], "Thiếu số liệu");
+    assert_eq!(returned["version"], 2);
+
+    // The next report is accepted.
+    let (_, body) = app
+        .gql(
+            Some(&reporter),
+            submit,
+            json!({"i": {"assignmentId": task_id, "period": "2026Q1", "percentComplete": 25, "narrative": "Bổ sung số liệu quý I."}}),
+        )
+        .await;
+    let second = body["data"]["submitProgressReport"]["progressReport"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string();
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            review,
+            json!({"i": {"id": second, "expectedVersion": 1, "decision": "ACCEPT"}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["reviewProgressReport"]["progressReport"]["status"], "ACCEPTED",
+        "{body}"
+    );
+
+    // Read back: the task's reports, oldest first, as the manager sees them.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "query($id: ID!) { node(id: $id) { ... on Assignment { progressReports { status percentComplete } } } }",
+            json!({"id": task_id}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["node"]["progressReports"],
+        json!([{"status": "RETURNED", "percentComplete": 20}, {"status": "ACCEPTED", "percentComplete": 25}]),
+        "{body}"
+    );
+
+    // Every write left its audit event in its own transaction.
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let actions: Vec<String> = entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::Action.ne("session.login"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| {
+            !a.starts_with("session") && !a.starts_with("plan.import") && !a.starts_with("user")
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "plan.create",
+            "target.add",
+            "plan.issue",
+            "assignment.create",
+            "progress_report.submit",
+            "progress_report.return",
+            "progress_report.submit",
+            "progress_report.accept"
+        ],
+    );
+}
+
+#[tokio::test]
+async fn bad_plan_input_names_its_field_and_writes_nothing() {
+    let app = demo().await;
+    let manager = token(&app, "hcm.manager").await;
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            CREATE_PLAN,
+            json!({"i": {"kind": "PLAN", "number": "77/KH-UBND", "title": "Kế hoạch thử", "periodFrom": 2026}}),
+        )
+        .await;
+    let plan_id = body["data"]["createPlan"]["plan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let plans = plan_count(&app).await;
+    let targets = entity::target::Entity::find().count(&app.db).await.unwrap();
+
+    let add = "mutation($i: AddTargetInput!) { addTarget(input: $i) { target { id } } }";
+    for (terms, field) in [
+        (
+            json!({"wording": "w", "comparator": "BETWEEN", "value": "6.5"}),
+            "upperValue",
+        ),
+        (
+            json!({"wording": "w", "comparator": "BETWEEN", "value": "7", "upperValue": "6.5"}),
+            "upperValue",
+        ),
+        (
+            json!({"wording": "w", "measure": "INCREASE", "comparator": "AT_LEAST", "value": "1"}),
+            "changeUnit",
+        ),
+        (
+            json!({"wording": "w", "indicatorCode": "NO_SUCH_INDICATOR"}),
+            "indicatorCode",
+        ),
+        (json!({"wording": "w", "period": "2026-13"}), "period"),
+        (json!({"wording": "  "}), "wording"),
+    ] {
+        let (_, body) = app
+            .gql(
+                Some(&manager),
+                add,
+                json!({"i": {"planId": plan_id, "expectedVersion": 1, "terms": terms}}),
+            )
+            .await;
+        assert_eq!(
+            (code_of(&body), field_of(&body)),
+            ("BAD_USER_INPUT", field),
+            "{terms}: {body}"
+        );
+    }
+
+    // Issued on a past day, a task due before it is refused; so is a lead agency outside the
+    // issuing unit's scope (Đồng Tháp's committee for a plan of HCMC).
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: IssuePlanInput!) { issuePlan(input: $i) { plan { version } } }",
+            json!({"i": {"id": plan_id, "expectedVersion": 1, "issuedOn": "2026-01-05"}}),
+        )
+        .await;
+    assert_eq!(body["data"]["issuePlan"]["plan"]["version"], 2, "{body}");
+    let lead = agency_id(&app, "27559", "Hoc Mon").await;
+    let outside = agency_id(&app, "82", "Dong Thap").await;
+    let create = "mutation($i: CreateAssignmentInput!) { createAssignment(input: $i) { assignment { id } } }";
+    for (terms, field) in [
+        (
+            json!({"title": "t", "leadAgencyId": lead, "dueOn": "2025-12-31"}),
+            "dueOn",
+        ),
+        (
+            json!({"title": "t", "leadAgencyId": outside}),
+            "leadAgencyId",
+        ),
+        (
+            json!({"title": "t", "leadAgencyId": lead, "recurrence": "HOURLY"}),
+            "recurrence",
+        ),
+    ] {
+        let (_, body) = app
+            .gql(
+                Some(&manager),
+                create,
+                json!({"i": {"planId": plan_id, "expectedVersion": 2, "terms": terms}}),
+            )
+            .await;
+        assert_eq!(
+            (code_of(&body), field_of(&body)),
+            ("BAD_USER_INPUT", field),
+            "{terms}: {body}"
+        );
+    }
+
+    // The same number for the same issuer and year.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            CREATE_PLAN,
+            json!({"i": {"kind": "PLAN", "number": "77/KH-UBND", "title": "Kế hoạch khác", "periodFrom": 2026}}),
+        )
+        .await;
+    assert_eq!(
+        (code_of(&body), field_of(&body)),
+        ("BAD_USER_INPUT", "number"),
+        "{body}"
+    );
+
+    assert_eq!(plan_count(&app).await, plans);
+    assert_eq!(
+        entity::target::Entity::find().count(&app.db).await.unwrap(),
+        targets
+    );
+    assert_eq!(
+        entity::assignment::Entity::find()
+            .filter(sea_orm::ColumnTrait::eq(
+                &entity::assignment::Column::PlanId,
+                plan_id_number(&plan_id)
+            ))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+use sea_orm::QueryFilter;
+
+fn plan_id_number(id: &str) -> i64 {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id)
+        .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    text.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn two_updates_with_one_version_apply_once() {
+    let app = demo().await;
+    let manager = token(&app, "hcm.manager").await;
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            CREATE_PLAN,
+            json!({"i": {"kind": "PLAN", "title": "Bản nháp"}}),
+        )
+        .await;
+    let plan_id = body["data"]["createPlan"]["plan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let update =
+        "mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { plan { title version } } }";
+    let one = app.gql(
+        Some(&manager),
+        update,
+        json!({"i": {"id": plan_id, "expectedVersion": 1, "title": "Tiêu đề A"}}),
+    );
+    let two = app.gql(
+        Some(&manager),
+        update,
+        json!({"i": {"id": plan_id, "expectedVersion": 1, "title": "Tiêu đề B"}}),
+    );
+    let ((_, a), (_, b)) = tokio::join!(one, two);
+    let outcomes = [a, b];
+    let applied: Vec<&Value> = outcomes
+        .iter()
+        .filter(|b| b["data"]["updatePlan"]["plan"]["version"] == 2)
+        .collect();
+    let conflicts = outcomes.iter().filter(|b| code_of(b) == "CONFLICT").count();
+    assert_eq!((applied.len(), conflicts), (1, 1), "{outcomes:?}");
+    let (_, now) = app
+        .gql(
+            Some(&manager),
+            "query($id: ID!) { node(id: $id) { ... on Plan { title version } } }",
+            json!({"id": plan_id}),
+        )
+        .await;
+    assert_eq!(now["data"]["node"]["version"], 2);
+    assert_eq!(
+        now["data"]["node"]["title"],
+        applied[0]["data"]["updatePlan"]["plan"]["title"]
+    );
+}
+
+#[tokio::test]
+async fn a_retried_create_plan_with_one_key_creates_one_plan() {
+    let app = demo().await;
+    let manager = token(&app, "hcm.manager").await;
+    let before = plan_count(&app).await;
+    let vars = json!({"i": {"kind": "PLAN", "title": "Kế hoạch gửi lại"}});
+
+    let (status, replayed, first) =
+        post_keyed(&app, &manager, "retry-1", CREATE_PLAN, vars.clone()).await;
+    assert_eq!((status, replayed), (200, None), "{first}");
+    let (status, replayed, again) =
+        post_keyed(&app, &manager, "retry-1", CREATE_PLAN, vars.clone()).await;
+    assert_eq!((status, replayed.as_deref()), (200, Some("true")));
+    assert_eq!(again, first);
+    assert_eq!(plan_count(&app).await, before + 1);
+
+    // The same key with another request.
+    let other = json!({"i": {"kind": "PLAN", "title": "Một kế hoạch khác"}});
+    let (status, _, body) = post_keyed(&app, &manager, "retry-1", CREATE_PLAN, other).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        (code_of(&body), field_of(&body)),
+        ("BAD_USER_INPUT", "Idempotency-Key")
+    );
+    assert_eq!(plan_count(&app).await, before + 1);
+
+    // Keys are the caller's own: another principal's same key is another request.
+    let dongthap = token(&app, "dongthap.manager").await;
+    let (_, _, theirs) = post_keyed(&app, &dongthap, "retry-1", CREATE_PLAN, vars.clone()).await;
+    assert!(
+        theirs["data"]["createPlan"]["plan"]["id"].is_string(),
+        "{theirs}"
+    );
+    assert_eq!(plan_count(&app).await, before + 2);
+
+    // Five at once with one key: one plan, five equal answers.
+    let call = || post_keyed(&app, &manager, "together-1", CREATE_PLAN, vars.clone());
+    let (a, b, c, d, e) = tokio::join!(call(), call(), call(), call(), call());
+    assert_eq!(plan_count(&app).await, before + 3);
+    let bodies: Vec<&Value> = [&a, &b, &c, &d, &e]
+        .into_iter()
+        .map(|(_, _, b)| b)
+        .collect();
+    assert!(
+        bodies[0]["data"]["createPlan"]["plan"]["id"].is_string(),
+        "{bodies:?}"
+    );
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
+
+    // An anonymous request with a key is refused: keys are kept per principal.
+    let res = app
+        .http
+        .post(format!("{}/graphql", app.base))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "anon-1")
+        .json(&json!({"query": CREATE_PLAN, "variables": vars}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}
