@@ -533,7 +533,8 @@ async fn late_reporting_duties_by_unit_and_day() {
 #[tokio::test]
 async fn assignment_summary_counts_a_unit_and_what_is_below() {
     let app = TestApp::spawn().await;
-    // The demo documents give no task deadlines: add a plan whose tasks have some.
+    // Of the demo documents' tasks only the HCMC directive's 1.2 has a deadline (end of January
+    // 2024, one task per agency of the demo area: 13): add a plan whose tasks have more.
     let dated = r#"format = 1
 [plan]
 key = "79.plan.dated-2024"
@@ -592,7 +593,11 @@ status = "DONE"
         61 + 3 + 58 + 18,
         "the city's, Tân Phú's and Hóc Môn's tasks"
     );
-    assert_eq!((overdue, soon), (1, 1), "the dated plan's tasks");
+    assert_eq!(
+        (overdue, soon),
+        (1 + 13, 1),
+        "the dated plan's tasks and the directive's 1.2"
+    );
     assert_eq!(all["overdue"].as_u64().unwrap() as usize, overdue);
     assert_eq!(all["dueIn30Days"].as_u64().unwrap() as usize, soon);
     let count_of = |status: &str| {
