@@ -89,10 +89,10 @@ async fn hoc_mon_plan_has_5_targets_and_18_tasks_and_implements_12_ct_ubnd() {
         .map(|s| s["period"].as_str().unwrap())
         .collect();
     assert_eq!(periods, ["2024", "2025"]);
-    // 18 tasks in III; IV.1 is one per office (8) and commune (12).
+    // 18 tasks in III; IV.1 is one per office (8) and commune (12); IV.2 is the focal point's.
     let tasks = nodes(&p["assignments"]);
-    assert_eq!(tasks.len(), 18 + 20);
-    assert_eq!(p["assignments"]["totalCount"], 18 + 20);
+    assert_eq!(tasks.len(), 18 + 20 + 1);
+    assert_eq!(p["assignments"]["totalCount"], 18 + 20 + 1);
     assert_eq!(tasks.iter().filter(|t| t["ordinal"] == "IV.1").count(), 20);
     assert!(tasks.iter().all(|t| {
         t["leadAgency"]["name"]
@@ -592,7 +592,7 @@ status = "DONE"
     assert_eq!(all["total"].as_u64().unwrap() as usize, tasks.len());
     assert_eq!(
         all["total"],
-        61 + 3 + 58 + 38,
+        61 + 3 + 58 + 39,
         "the city's, Tân Phú's and Hóc Môn's tasks"
     );
     assert_eq!(
@@ -635,7 +635,7 @@ status = "DONE"
         [
             ("79".to_string(), 64),
             ("767".to_string(), 58),
-            ("784".to_string(), 38)
+            ("784".to_string(), 39)
         ]
     );
     assert_eq!(s["own"]["total"], 64);
