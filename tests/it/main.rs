@@ -18,6 +18,7 @@ mod outage;
 mod pages;
 mod plans;
 mod schema;
+mod seed_texts;
 mod service_accounts;
 mod sessions;
 mod units;
