@@ -778,7 +778,8 @@ async fn a_citation_is_public_only_once_a_public_act_makes_it_and_lateness_is_in
         "{body}"
     );
 
-    // Lateness is read from progress reports, which are internal.
+    // Lateness is read from progress reports, which are internal. (Tân Phú's six-month report
+    // is one duty per ward: 11.)
     let late = r#"{ lateReportingDuties(unitCode: "767", asOf: "2022-06-01") { totalCount }
         planByNumber(number: "51/KH-UBND", unitCode: "767") { reportingDuties { late } } }"#;
     let (_, anonymous) = app.gql(None, late, json!({})).await;
@@ -797,7 +798,7 @@ async fn a_citation_is_public_only_once_a_public_act_makes_it_and_lateness_is_in
     app.sign_in_nationally().await;
     let signed_in = app.data(late).await;
     assert_eq!(
-        signed_in["lateReportingDuties"]["totalCount"], 1,
+        signed_in["lateReportingDuties"]["totalCount"], 11,
         "{signed_in}"
     );
     assert_eq!(

@@ -19,6 +19,7 @@ mod pages;
 mod plan_writes;
 mod plans;
 mod schema;
+mod seed_texts;
 mod service_accounts;
 mod sessions;
 mod units;

@@ -69,7 +69,7 @@ async fn hoc_mon_plan_has_5_targets_and_18_tasks_and_implements_12_ct_ubnd() {
             bases { citation plan { number } }
             targets { ordinal subTargets { period comparator value } }
             assignments(first: 100) { totalCount edges { node { ordinal leadAgency { key name kind } } } }
-            reportingDuties { recipient { name } }
+            reportingDuties { reporter { key } recipient { name } }
         } } } }"#)
         .await;
     let plans = nodes(&d["plans"]);
@@ -89,9 +89,11 @@ async fn hoc_mon_plan_has_5_targets_and_18_tasks_and_implements_12_ct_ubnd() {
         .map(|s| s["period"].as_str().unwrap())
         .collect();
     assert_eq!(periods, ["2024", "2025"]);
+    // 18 tasks in III; IV.1 is one per office (8) and commune (12); IV.2 is the focal point's.
     let tasks = nodes(&p["assignments"]);
-    assert_eq!(tasks.len(), 18);
-    assert_eq!(p["assignments"]["totalCount"], 18);
+    assert_eq!(tasks.len(), 18 + 20 + 1);
+    assert_eq!(p["assignments"]["totalCount"], 18 + 20 + 1);
+    assert_eq!(tasks.iter().filter(|t| t["ordinal"] == "IV.1").count(), 20);
     assert!(tasks.iter().all(|t| {
         t["leadAgency"]["name"]
             .as_str()
@@ -112,12 +114,22 @@ async fn hoc_mon_plan_has_5_targets_and_18_tasks_and_implements_12_ct_ubnd() {
     assert_eq!(parent["issuedOn"], "2024-08-12");
     assert_eq!(parent["implementingPlans"][0]["key"], "784.plan.ct12-2024");
     assert_eq!(p["bases"][0]["plan"]["number"], "12/CT-UBND");
+    // IV: every office (eight) and commune (twelve) reports to the UBND huyện, through the
+    // Phòng Tài chính – Kế hoạch.
+    let duties = p["reportingDuties"].as_array().unwrap();
+    assert_eq!(duties.len(), 20);
     assert!(
-        p["reportingDuties"][0]["recipient"]["name"]
-            .as_str()
-            .unwrap()
-            .contains("Tài chính")
+        duties
+            .iter()
+            .all(|d| d["recipient"]["name"] == "Ủy ban nhân dân huyện Hóc Môn"),
+        "{duties:?}"
     );
+    assert!(
+        duties
+            .iter()
+            .any(|d| d["reporter"]["key"] == "784.phong-tckh")
+    );
+    assert!(duties.iter().any(|d| d["reporter"]["key"] == "27559.ubnd"));
 }
 
 #[tokio::test]
@@ -186,7 +198,7 @@ async fn thap_muoi_poverty_rate_and_tan_phu_reporting_duties() {
     app.sign_in_nationally().await;
     let d = app
         .data(r#"{ tm: planByNumber(number: "230/KH-UBND", unitCode: "872") { targets { wording measure comparator value baseline baselinePeriod } bases { plan { status } } }
-                   tp: planByNumber(number: "51/KH-UBND", unitCode: "767") { reportingDuties { title period dueOn late recipient { name } } } }"#)
+                   tp: planByNumber(number: "51/KH-UBND", unitCode: "767") { reportingDuties { title period dueOn late reporter { key } recipient { name } } } }"#)
         .await;
     let targets = &d["tm"]["targets"];
     assert_eq!(targets.as_array().unwrap().len(), 24);
@@ -208,15 +220,20 @@ async fn thap_muoi_poverty_rate_and_tan_phu_reporting_duties() {
             .iter()
             .all(|b| b["plan"]["status"] == "REFERENCED")
     );
+    // The six-month and the annual report of each of the 11 wards, to the UBND quận (through
+    // the Phòng Nội vụ).
     let duties = d["tp"]["reportingDuties"].as_array().unwrap();
+    assert_eq!(duties.len(), 22);
     let mut due: Vec<&str> = duties
         .iter()
         .map(|r| r["dueOn"].as_str().unwrap())
         .collect();
     due.sort();
+    due.dedup();
     assert_eq!(due, ["2022-05-15", "2022-12-01"]);
     for r in duties {
-        assert_eq!(r["recipient"]["name"], "Phòng Nội vụ quận Tân Phú");
+        assert_eq!(r["recipient"]["name"], "Ủy ban nhân dân quận Tân Phú");
+        assert!(r["reporter"]["key"].as_str().unwrap().ends_with(".ubnd"));
         assert_eq!(
             r["late"], true,
             "no report was ever made and the dates have passed"
@@ -460,22 +477,29 @@ async fn late_reporting_duties_by_unit_and_day() {
             })
             .collect()
     };
-    // HCMC and everything below it: Tân Phú's six-month report is late in June 2022, the
-    // annual one not yet; in 2023 both are.
+    // HCMC and everything below it: Tân Phú's six-month reports (one per ward, 11) are late in
+    // June 2022, the annual ones not yet; in 2023 both are.
     let june = app.data(r#"{ lateReportingDuties(unitCode: "79", asOf: "2022-06-01") { edges { node { period dueOn } } } }"#).await;
-    assert_eq!(titles(&june), ["2022S1 2022-05-15"]);
+    assert_eq!(titles(&june), vec!["2022S1 2022-05-15"; 11]);
     let later = app.data(r#"{ lateReportingDuties(unitCode: "767", asOf: "2023-01-10") { edges { node { period dueOn } } } }"#).await;
-    assert_eq!(titles(&later), ["2022S1 2022-05-15", "2022 2022-12-01"]);
-    // Tháp Mười's monthly duty: in mid-April 2024 the March report is the one due.
+    assert_eq!(
+        titles(&later),
+        [vec!["2022S1 2022-05-15"; 11], vec!["2022 2022-12-01"; 11]].concat()
+    );
+    // Tháp Mười's monthly duties (one per unit, 22): in mid-April 2024 the March report is the
+    // one due; the quarterly ones too.
     let tm = app.data(r#"{ lateReportingDuties(unitCode: "872", asOf: "2024-04-15") { edges { node { period recurrence } } } }"#).await;
     let recurrences: Vec<String> = nodes(&tm["lateReportingDuties"])
         .iter()
         .map(|d| d["recurrence"].as_str().unwrap_or("").to_string())
         .collect();
-    assert_eq!(recurrences, ["MONTHLY", "QUARTERLY"]);
+    assert_eq!(
+        recurrences,
+        [vec!["MONTHLY"; 22], vec!["QUARTERLY"; 22]].concat()
+    );
     assert!(nodes(&app.data(r#"{ lateReportingDuties(unitCode: "01", asOf: "2030-01-01") { edges { node { id } } } }"#).await["lateReportingDuties"]).is_empty());
 
-    // A report submitted for the period clears the duty; a returned one does not.
+    // A report submitted for the period clears the duty (one ward's); a returned one does not.
     let duty = entity::reporting_duty::Entity::find()
         .filter(entity::reporting_duty::Column::Period.eq("2022S1"))
         .one(&app.db)
@@ -497,7 +521,7 @@ async fn late_reporting_duties_by_unit_and_day() {
     let still = app
         .data(r#"{ lateReportingDuties(unitCode: "767", asOf: "2022-06-01") { totalCount } }"#)
         .await;
-    assert_eq!(still["lateReportingDuties"]["totalCount"], 1);
+    assert_eq!(still["lateReportingDuties"]["totalCount"], 11);
     report(entity::enums::ReportStatus::Submitted)
         .insert(&app.db)
         .await
@@ -505,13 +529,14 @@ async fn late_reporting_duties_by_unit_and_day() {
     let cleared = app
         .data(r#"{ lateReportingDuties(unitCode: "767", asOf: "2022-06-01") { totalCount } }"#)
         .await;
-    assert_eq!(cleared["lateReportingDuties"]["totalCount"], 0);
+    assert_eq!(cleared["lateReportingDuties"]["totalCount"], 10);
 }
 
 #[tokio::test]
 async fn assignment_summary_counts_a_unit_and_what_is_below() {
     let app = TestApp::spawn().await;
-    // The demo documents give no task deadlines: add a plan whose tasks have some.
+    // Of the demo documents' tasks only the HCMC directive's 1.2 has a deadline (end of January
+    // 2024, one task per agency of the demo area: 13): add a plan whose tasks have more.
     let dated = r#"format = 1
 [plan]
 key = "79.plan.dated-2024"
@@ -567,10 +592,14 @@ status = "DONE"
     assert_eq!(all["total"].as_u64().unwrap() as usize, tasks.len());
     assert_eq!(
         all["total"],
-        61 + 3 + 58 + 18,
+        61 + 3 + 58 + 39,
         "the city's, Tân Phú's and Hóc Môn's tasks"
     );
-    assert_eq!((overdue, soon), (1, 1), "the dated plan's tasks");
+    assert_eq!(
+        (overdue, soon),
+        (1 + 13, 1),
+        "the dated plan's tasks and the directive's 1.2"
+    );
     assert_eq!(all["overdue"].as_u64().unwrap() as usize, overdue);
     assert_eq!(all["dueIn30Days"].as_u64().unwrap() as usize, soon);
     let count_of = |status: &str| {
@@ -606,7 +635,7 @@ status = "DONE"
         [
             ("79".to_string(), 64),
             ("767".to_string(), 58),
-            ("784".to_string(), 18)
+            ("784".to_string(), 39)
         ]
     );
     assert_eq!(s["own"]["total"], 64);
