@@ -150,9 +150,35 @@ impl From<sea_orm::DbErr> for AppError {
                 outcome: Outcome::NotApplied,
                 cause: Arc::new(e.to_string()),
             },
+            // The link died under a statement: nothing of an uncommitted transaction stays
+            // (a lost commit is told apart by `app::commit`).
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x))
+            | DbErr::Query(sea_orm::RuntimeErr::SqlxError(x))
+                if is_link_failure(x) =>
+            {
+                Self::Unavailable {
+                    outcome: Outcome::NotApplied,
+                    cause: Arc::new(e.to_string()),
+                }
+            }
             _ => Self::internal(e),
         }
     }
+}
+
+/// Whether a driver error says that the connection failed, not the database.
+fn is_link_failure(e: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    matches!(
+        e,
+        Error::Io(_)
+            | Error::Tls(_)
+            | Error::Protocol(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed
+            | Error::BeginFailed
+    )
 }
 
 impl From<AppError> for async_graphql::Error {
