@@ -1,6 +1,7 @@
 //! Services: queries and transactions over the storage model. They take any connection
 //! (`ConnectionTrait`) so that a caller can run several in one transaction.
 
+pub mod achievement;
 pub mod agencies;
 pub mod audit;
 pub mod idempotency;
