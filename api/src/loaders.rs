@@ -5,6 +5,7 @@ use crate::error::AppError;
 use crate::policy::Access;
 use crate::services::page::{PageRequest, Rows};
 use crate::services::plans::AssignmentQuery;
+use crate::services::targets;
 use crate::services::units::{self, Direction};
 use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::NaiveDate;
@@ -396,6 +397,8 @@ pub struct Loaders {
     pub reports_of_duty: DataLoader<ReportsOfDuty>,
     /// Whether a duty's reports may be read.
     pub duty_reports_visible: DataLoader<DutyReportsVisible>,
+    /// Approved and published figures by (indicator, unit, disaggregation).
+    pub figures: DataLoader<TargetFigures>,
 }
 
 impl Loaders {
@@ -440,7 +443,27 @@ impl Loaders {
                 DutyReportsVisible(db.clone(), access.clone()),
                 spawn_in_span,
             ),
+            figures: DataLoader::new(TargetFigures(db.clone()), spawn_in_span),
         }
+    }
+}
+
+/// Figures of targets: one statement per batch. Which of them count for a caller is decided
+/// by `services::targets::verdict` (published only, unless the caller's scope holds the unit).
+pub struct TargetFigures(pub DatabaseConnection);
+impl Loader<targets::FigureKey> for TargetFigures {
+    type Value = Arc<Vec<targets::Figure>>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[targets::FigureKey],
+    ) -> Result<HashMap<targets::FigureKey, Self::Value>, AppError> {
+        let mut found = targets::figures(&self.0, keys).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), Arc::new(found.remove(k).unwrap_or_default())))
+            .collect())
     }
 }
 

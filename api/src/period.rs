@@ -54,6 +54,30 @@ impl Period {
         }
     }
 
+    /// The period before this one, of the same length.
+    pub fn previous(self) -> Self {
+        match self {
+            Period::Year(y) => Period::Year(y - 1),
+            Period::SixMonths(y, 1) => Period::SixMonths(y - 1, 2),
+            Period::SixMonths(y, h) => Period::SixMonths(y, h - 1),
+            Period::Quarter(y, 1) => Period::Quarter(y - 1, 4),
+            Period::Quarter(y, q) => Period::Quarter(y, q - 1),
+            Period::Month(y, 1) => Period::Month(y - 1, 12),
+            Period::Month(y, m) => Period::Month(y, m - 1),
+        }
+    }
+
+    /// Its first day.
+    pub fn start(self) -> NaiveDate {
+        let (year, month) = match self {
+            Period::Year(y) => (y, 1),
+            Period::SixMonths(y, h) => (y, (h - 1) * 6 + 1),
+            Period::Quarter(y, q) => (y, (q - 1) * 3 + 1),
+            Period::Month(y, m) => (y, m),
+        };
+        NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MIN)
+    }
+
     /// Its length in months.
     pub fn months(self) -> u32 {
         match self {

@@ -202,6 +202,21 @@ impl Access {
         }
     }
 
+    /// The principal's scope as a test on unit ids (read once): every unit for a national
+    /// principal, Scope(home) otherwise, none for an anonymous caller.
+    pub async fn scope_test(&self) -> AppResult<Box<dyn Fn(i64) -> bool + Send + Sync + '_>> {
+        let Some(p) = &self.principal else {
+            return Ok(Box::new(|_| false));
+        };
+        match p.home_unit_id {
+            None => Ok(Box::new(|_| true)),
+            Some(home) => {
+                let set = self.scope_set(home).await?;
+                Ok(Box::new(move |u| set.contains(&u)))
+            }
+        }
+    }
+
     /// A document anyone may read: an issued (or since superseded) public act, or a document
     /// known only from a citation in a public act (the import makes such references public).
     pub fn is_public_plan(p: &plan::Model) -> bool {

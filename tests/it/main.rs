@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set).
 
 mod access;
+mod achievement;
 mod admin;
 mod auth;
 mod cli;

@@ -399,58 +399,74 @@ pub struct Counts {
     pub due_in_30_days: usize,
 }
 
-/// Counts assignments as of a day.
-pub fn count_assignments(rows: &[&entity::assignment::Model], day: NaiveDate) -> Counts {
-    use entity::enums::AssignmentStatus as S;
-    use sea_orm::Iterable;
-    let open = |a: &entity::assignment::Model| !matches!(a.status, S::Done | S::Cancelled);
-    let horizon = day + chrono::Days::new(30);
-    Counts {
-        total: rows.len(),
-        by_status: S::iter()
-            .map(|s| (s, rows.iter().filter(|a| a.status == s).count()))
-            .collect(),
-        overdue: rows
-            .iter()
-            .filter(|a| open(a) && a.due_on.is_some_and(|d| d < day))
-            .count(),
-        due_in_30_days: rows
-            .iter()
-            .filter(|a| open(a) && a.due_on.is_some_and(|d| d >= day && d <= horizon))
-            .count(),
-    }
-}
-
 /// The assignments of the plans issued by the units with this code (every version) and, when
-/// asked, every unit below them, grouped by the issuing unit.
-pub async fn assignments_by_issuing_unit<C: ConnectionTrait>(
+/// asked, every unit below them, counted per issuing unit as of `day` by one `GROUP BY`
+/// statement (after the statements that resolve the units).
+pub async fn assignment_counts_by_issuing_unit<C: ConnectionTrait>(
     db: &C,
     unit_code: &str,
     include_descendants: bool,
     visible: &Visible<Plans>,
-) -> AppResult<Vec<(i64, Vec<entity::assignment::Model>)>> {
+    day: NaiveDate,
+) -> AppResult<Vec<(i64, Counts)>> {
     let roots = units_with_code(db, unit_code, None).await?;
-    let scope = unit_scope(db, &roots, include_descendants, false).await?;
-    let plans: std::collections::HashMap<i64, i64> = plan::Entity::find()
-        .filter(plan::Column::AdminUnitId.is_in(scope))
-        .filter(visible.condition())
-        .all(db)
+    let scope: Vec<i64> = unit_scope(db, &roots, include_descendants, false)
         .await?
         .into_iter()
-        .map(|p| (p.id, p.admin_unit_id))
         .collect();
-    let mut by_unit: std::collections::BTreeMap<i64, Vec<entity::assignment::Model>> =
+    let mut by_unit: std::collections::BTreeMap<i64, Vec<super::targets::TaskGroup>> =
         std::collections::BTreeMap::new();
-    for a in entity::assignment::Entity::find()
-        .filter(entity::assignment::Column::PlanId.is_in(plans.keys().copied()))
-        .all(db)
-        .await?
-    {
-        if let Some(unit) = plans.get(&a.plan_id) {
-            by_unit.entry(*unit).or_default().push(a);
-        }
+    for g in super::targets::task_groups(db, &scope, visible, day).await? {
+        by_unit.entry(g.unit_id).or_default().push(g);
     }
-    Ok(by_unit.into_iter().collect())
+    Ok(by_unit
+        .into_iter()
+        .map(|(unit, groups)| (unit, counts_of(&groups)))
+        .collect())
+}
+
+/// Counts from grouped rows (every status listed, zeros included).
+pub fn counts_of(groups: &[super::targets::TaskGroup]) -> Counts {
+    use sea_orm::Iterable;
+    Counts {
+        total: groups.iter().map(|g| g.count).sum(),
+        by_status: entity::enums::AssignmentStatus::iter()
+            .map(|s| {
+                (
+                    s,
+                    groups
+                        .iter()
+                        .filter(|g| g.status == s)
+                        .map(|g| g.count)
+                        .sum(),
+                )
+            })
+            .collect(),
+        overdue: groups.iter().map(|g| g.overdue).sum(),
+        due_in_30_days: groups.iter().map(|g| g.due_soon).sum(),
+    }
+}
+
+/// The sum of several counts.
+pub fn add_counts(all: &[&Counts]) -> Counts {
+    use sea_orm::Iterable;
+    Counts {
+        total: all.iter().map(|c| c.total).sum(),
+        by_status: entity::enums::AssignmentStatus::iter()
+            .map(|s| {
+                (
+                    s,
+                    all.iter()
+                        .flat_map(|c| c.by_status.iter())
+                        .filter(|(t, _)| *t == s)
+                        .map(|(_, n)| n)
+                        .sum(),
+                )
+            })
+            .collect(),
+        overdue: all.iter().map(|c| c.overdue).sum(),
+        due_in_30_days: all.iter().map(|c| c.due_in_30_days).sum(),
+    }
 }
 
 /// Which assignments of a plan a nested list holds.

@@ -543,6 +543,104 @@ impl Target {
     async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
         plan_by_id(ctx, self.0.plan_id).await
     }
+    /// Whether it is met, judged today (in Vietnam) on the approved and published figures of
+    /// its indicator, unit, period and disaggregation (published ones only for a caller whose
+    /// scope does not hold its unit). The rules are in the README ("Achievement").
+    async fn achievement(&self, ctx: &Context<'_>) -> Result<Achievement> {
+        let t = &self.0;
+        let Some(key) = crate::services::targets::figure_key(t) else {
+            return Ok(Achievement::NoData);
+        };
+        let l = loaders(ctx)?;
+        let figures = l.figures.load_one(key).await?.unwrap_or_default();
+        let ind = match t.indicator_id {
+            Some(i) => l.indicator.load_one(i).await?,
+            None => None,
+        };
+        let internal = super::context::access(ctx)?
+            .in_scope(Some(t.admin_unit_id))
+            .await?;
+        Ok(
+            crate::services::targets::verdict(
+                t,
+                ind.as_deref(),
+                &figures,
+                internal,
+                clock::today(),
+            )
+            .into(),
+        )
+    }
+}
+
+/// Whether a target is met.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Achievement {
+    /// The figure for the whole period meets the target (or a partial one did, once the
+    /// period ended).
+    Achieved,
+    /// The figure for the whole period misses it.
+    NotAchieved,
+    /// A figure for part of a period not yet over, projected to the whole, meets it.
+    OnTrack,
+    /// A figure for part of a period not yet over, projected to the whole, misses it.
+    AtRisk,
+    /// Nothing to judge: no figure, a qualitative target, or a baseline or terms missing.
+    NoData,
+}
+
+impl From<crate::services::achievement::Achievement> for Achievement {
+    fn from(a: crate::services::achievement::Achievement) -> Self {
+        use crate::services::achievement::Achievement as A;
+        match a {
+            A::Achieved => Self::Achieved,
+            A::NotAchieved => Self::NotAchieved,
+            A::OnTrack => Self::OnTrack,
+            A::AtRisk => Self::AtRisk,
+            A::NoData => Self::NoData,
+        }
+    }
+}
+
+/// Targets counted by achievement, in all and per unit.
+#[derive(SimpleObject, Clone)]
+pub struct TargetSummary {
+    /// The unit summarised (null in the total of a plan's summary).
+    pub unit: Option<AdminUnit>,
+    /// Targets counted (parts included).
+    pub total: usize,
+    /// `ACHIEVED`.
+    pub achieved: usize,
+    /// `NOT_ACHIEVED`.
+    pub not_achieved: usize,
+    /// `ON_TRACK`.
+    pub on_track: usize,
+    /// `AT_RISK`.
+    pub at_risk: usize,
+    /// `NO_DATA`.
+    pub no_data: usize,
+    /// The same counts for each target unit (empty inside a part).
+    pub per_unit: Vec<TargetSummary>,
+}
+
+impl TargetSummary {
+    /// A summary from counts.
+    pub fn new(
+        unit: Option<AdminUnit>,
+        c: &crate::services::targets::TargetCounts,
+        per_unit: Vec<TargetSummary>,
+    ) -> Self {
+        Self {
+            unit,
+            total: c.total,
+            achieved: c.achieved,
+            not_achieved: c.not_achieved,
+            on_track: c.on_track,
+            at_risk: c.at_risk,
+            no_data: c.no_data,
+            per_unit,
+        }
+    }
 }
 
 /// The plans issued at a unit version that the principal may read, newest first.

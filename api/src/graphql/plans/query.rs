@@ -5,7 +5,7 @@ use crate::graphql::context::{access, db, loaders, max_page};
 use crate::graphql::pagination::{self, PageArgs};
 use crate::graphql::plans::{
     Agency, AgencyConnection, AssignmentSummary, Indicator, IndicatorConnection, IndicatorFilter,
-    Plan, PlanConnection, PlanFilter, ReportingDuty, ReportingDutyConnection,
+    Plan, PlanConnection, PlanFilter, ReportingDuty, ReportingDutyConnection, TargetSummary,
 };
 use crate::graphql::query::{check_code, date, readable_plan};
 use crate::graphql::scalars::Date;
@@ -218,6 +218,70 @@ impl PlansQuery {
         Ok(ReportingDutyConnection { page })
     }
 
+    /// Targets of one plan, or of the plans issued by a unit and (by default) every unit below
+    /// it, counted by achievement today, in all and per target unit; `year` keeps the targets
+    /// whose period falls in it. Only plans the caller may read are counted.
+    async fn target_summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "One plan (global id).")] plan_id: Option<ID>,
+        #[graphql(desc = "Code of the issuing unit (every version of it).")] unit_code: Option<
+            String,
+        >,
+        #[graphql(desc = "Also the plans of the units below.", default = true)]
+        include_descendants: bool,
+        #[graphql(desc = "Only targets whose period falls in this year.")] year: Option<i32>,
+    ) -> Result<TargetSummary> {
+        use crate::services::targets::{self, TargetSelection};
+        let d = db(ctx)?;
+        let a = access(ctx)?;
+        let today = crate::clock::today();
+        let (selection, root) = match (&plan_id, &unit_code) {
+            (Some(id), None) => {
+                let id = decode_node_id_of("Plan", id)
+                    .ok_or_else(|| AppError::bad_input("planId", "not a Plan id"))?;
+                (TargetSelection::Plan(id), None)
+            }
+            (None, Some(code)) => {
+                check_code(code)?;
+                let roots = plans::units_with_code(d, code, None).await?;
+                let scope = plans::unit_scope(d, &roots, include_descendants, false).await?;
+                let root = units::by_code(d, code, today, None).await?;
+                (TargetSelection::Units(scope.into_iter().collect()), root)
+            }
+            _ => {
+                return Err(AppError::bad_input(
+                    "planId",
+                    "name exactly one of planId and unitCode",
+                )
+                .into());
+            }
+        };
+        if let Some(y) = year
+            && !(1900..=2200).contains(&y)
+        {
+            return Err(AppError::bad_input("year", "a year between 1900 and 2200").into());
+        }
+        // Approved figures count at the units of the caller's scope, published ones anywhere.
+        let in_scope = a.scope_test().await?;
+        let (total, per) =
+            targets::target_summary(d, &selection, year, &a.visible_plans(), in_scope, today)
+                .await?;
+        let l = loaders(ctx)?;
+        let found = l.unit.load_many(per.keys().copied()).await?;
+        let per_unit = per
+            .iter()
+            .map(|(u, c)| {
+                let unit = found
+                    .get(u)
+                    .map(|m| AdminUnit::from_node(UnitNode::new(m.clone(), today)));
+                TargetSummary::new(unit, c, Vec::new())
+            })
+            .collect();
+        let root = root.map(|u| AdminUnit::from_node(UnitNode::new(Arc::new(u), today)));
+        Ok(TargetSummary::new(root, &total, per_unit))
+    }
+
     /// Assignments of the plans issued by a unit and, by default, every unit below it, counted
     /// by status, overdue and due within 30 days of `asOf`, in all and per issuing unit.
     async fn assignment_summary(
@@ -231,36 +295,31 @@ impl PlansQuery {
     ) -> Result<AssignmentSummary> {
         check_code(&unit_code)?;
         let day = date(as_of);
-        let groups = plans::assignments_by_issuing_unit(
+        let groups = plans::assignment_counts_by_issuing_unit(
             db(ctx)?,
             &unit_code,
             include_descendants,
             &access(ctx)?.visible_plans(),
+            day,
         )
         .await?;
         let l = loaders(ctx)?;
         let units = l.unit.load_many(groups.iter().map(|(u, _)| *u)).await?;
         let mut per_unit = Vec::new();
-        for (unit_id, rows) in &groups {
-            let refs: Vec<&crate::model::assignment::Model> = rows.iter().collect();
+        for (unit_id, counts) in &groups {
             let unit = units
                 .get(unit_id)
                 .map(|u| AdminUnit::from_node(UnitNode::new(u.clone(), day)));
-            per_unit.push(AssignmentSummary::new(
-                unit,
-                plans::count_assignments(&refs, day),
-                Vec::new(),
-            ));
+            per_unit.push(AssignmentSummary::new(unit, counts.clone(), Vec::new()));
         }
         per_unit.sort_by_key(|s| std::cmp::Reverse(s.total));
-        let all: Vec<&crate::model::assignment::Model> =
-            groups.iter().flat_map(|(_, r)| r).collect();
+        let all: Vec<&plans::Counts> = groups.iter().map(|(_, c)| c).collect();
         let unit = units::by_code(db(ctx)?, &unit_code, day, None)
             .await?
             .map(|u| AdminUnit::from_node(UnitNode::new(Arc::new(u), day)));
         Ok(AssignmentSummary::new(
             unit,
-            plans::count_assignments(&all, day),
+            plans::add_counts(&all),
             per_unit,
         ))
     }
