@@ -268,6 +268,36 @@ async fn a_manager_issues_a_plan_and_follows_its_task_to_an_accepted_report() {
         "{body}"
     );
 
+    // The trail: the plan's manager reads it, with before and after; a reporter and a
+    // manager elsewhere do not.
+    let trail = "query($t: AuditEntityType!, $id: ID!) { auditEvents(entityType: $t, entityId: $id) { totalCount nodes { action actor before after } } }";
+    let (_, body) = app
+        .gql(Some(&manager), trail, json!({"t": "PLAN", "id": plan_id}))
+        .await;
+    let events = &body["data"]["auditEvents"];
+    assert_eq!(events["totalCount"], 2, "{body}");
+    assert_eq!(events["nodes"][0]["action"], "plan.create");
+    assert!(events["nodes"][0]["before"].is_null());
+    assert_eq!(events["nodes"][1]["action"], "plan.issue");
+    assert_eq!(events["nodes"][1]["before"]["status"], "DRAFT");
+    assert_eq!(events["nodes"][1]["after"]["status"], "ISSUED");
+    let (_, body) = app
+        .gql(Some(&manager), trail, json!({"t": "PROGRESS_REPORT", "id": report_id}))
+        .await;
+    assert_eq!(
+        body["data"]["auditEvents"]["nodes"][1]["after"]["reviewReason"], "Thiếu số liệu",
+        "{body}"
+    );
+    let (_, body) = app
+        .gql(Some(&reporter), trail, json!({"t": "PLAN", "id": plan_id}))
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    let elsewhere = token(&app, "dongthap.manager").await;
+    let (_, body) = app
+        .gql(Some(&elsewhere), trail, json!({"t": "PLAN", "id": plan_id}))
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+
     // Every write left its audit event in its own transaction.
     use sea_orm::{ColumnTrait, QueryFilter};
     let actions: Vec<String> = entity::audit_event::Entity::find()

@@ -4,6 +4,7 @@
 //! only parse, call and render; SQL lives in `services` below it.
 
 pub mod accounts;
+pub mod trail;
 pub mod imports;
 pub mod lookup;
 pub mod plans;

@@ -1,6 +1,7 @@
 //! The GraphQL schema: its own types over the services (entities never reach it).
 
 pub mod accounts;
+pub mod audit;
 pub mod context;
 pub mod document;
 pub mod pagination;

@@ -22,6 +22,7 @@ pub struct QueryRoot(
     super::units::query::UnitsQuery,
     super::plans::query::PlansQuery,
     super::accounts::query::AccountsQuery,
+    super::audit::AuditQuery,
 );
 
 /// Any object by its global id.

@@ -68,3 +68,42 @@ pub async fn record<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// One page of the trail of an entity, oldest first.
+pub async fn page(
+    db: &sea_orm::DatabaseConnection,
+    entity_type: &str,
+    entity_id: i64,
+    page: &super::page::PageRequest,
+) -> AppResult<(super::page::Rows<audit_event::Model>, super::page::Total)> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let select = audit_event::Entity::find()
+        .filter(audit_event::Column::EntityType.eq(entity_type))
+        .filter(audit_event::Column::EntityId.eq(entity_id.to_string()));
+    let rows = super::page::fetch(
+        db,
+        select.clone(),
+        &super::page::ById(audit_event::Column::Id),
+        page,
+    )
+    .await?;
+    Ok((rows, super::page::Total::count_of(db, select)))
+}
+
+/// The latest snapshot the trail holds of an entity (for one that no longer exists).
+pub async fn last_snapshot<C: ConnectionTrait>(
+    db: &C,
+    entity_type: &str,
+    entity_id: i64,
+) -> AppResult<Option<serde_json::Value>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let row = audit_event::Entity::find()
+        .filter(audit_event::Column::EntityType.eq(entity_type))
+        .filter(audit_event::Column::EntityId.eq(entity_id.to_string()))
+        .order_by_desc(audit_event::Column::Id)
+        .one(db)
+        .await?;
+    Ok(row
+        .and_then(|r| r.after.or(r.before))
+        .and_then(|t| serde_json::from_str(&t).ok()))
+}

@@ -170,6 +170,25 @@ where
     }
 }
 
+/// A list ordered by id alone (the key's text is unused).
+pub struct ById<I>(pub I);
+
+impl<E, I> Keyset<E> for ById<I>
+where
+    E: EntityTrait,
+    I: IntoColumnRef + Copy + sea_orm::ColumnTrait,
+{
+    fn beyond(&self, key: &Key, forward: bool) -> AppResult<Condition> {
+        let e = Expr::col(self.0);
+        Ok(Condition::all().add(if forward { e.gt(key.1) } else { e.lt(key.1) }))
+    }
+
+    fn order(&self, select: Select<E>, order: Order) -> Select<E> {
+        use sea_orm::QueryOrder;
+        select.order_by(self.0, order)
+    }
+}
+
 /// `(col, id) > (key, id)` (or `<`), written out so both backends use the index.
 pub fn beyond_text(
     col: impl IntoColumnRef + Copy,
