@@ -282,7 +282,11 @@ async fn a_manager_issues_a_plan_and_follows_its_task_to_an_accepted_report() {
     assert_eq!(events["nodes"][1]["before"]["status"], "DRAFT");
     assert_eq!(events["nodes"][1]["after"]["status"], "ISSUED");
     let (_, body) = app
-        .gql(Some(&manager), trail, json!({"t": "PROGRESS_REPORT", "id": report_id}))
+        .gql(
+            Some(&manager),
+            trail,
+            json!({"t": "PROGRESS_REPORT", "id": report_id}),
+        )
         .await;
     assert_eq!(
         body["data"]["auditEvents"]["nodes"][1]["after"]["reviewReason"], "Thiếu số liệu",
@@ -572,4 +576,99 @@ async fn a_retried_create_plan_with_one_key_creates_one_plan() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
+}
+
+const PLAN_FILE: &str = r#"format = 1
+targets = []
+
+[plan]
+key = "79.plan.import-test-2026"
+kind = "PLAN"
+number = "15/KH-UBND"
+title = "Kế hoạch thí điểm nhập tệp"
+unit = "79"
+unit_as_of = "2026-01-10"
+issued_on = "2026-01-10"
+issuer = "79.ubnd"
+period_from = 2026
+period_to = 2026
+visibility = "INTERNAL"
+
+[[assignments]]
+ordinal = "1"
+title = "Tổ chức triển khai"
+lead = "79.ubnd"
+due_on = "2026-12-31"
+"#;
+
+#[tokio::test]
+async fn a_manager_imports_a_plan_file_of_his_unit_after_a_dry_run() {
+    let app = demo().await;
+    let manager = token(&app, "hcm.manager").await;
+    let import = "mutation($i: ImportPlanInput!) { importPlan(input: $i) { outcome dryRun key assignments plan { number status unit { code } } } }";
+    let before = plan_count(&app).await;
+
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            import,
+            json!({"i": {"content": PLAN_FILE, "dryRun": true}}),
+        )
+        .await;
+    let r = &body["data"]["importPlan"];
+    assert_eq!(
+        (r["outcome"].as_str(), r["dryRun"].as_bool()),
+        (Some("CREATED"), Some(true)),
+        "{body}"
+    );
+    assert_eq!(r["assignments"], 1);
+    assert!(r["plan"].is_null());
+    assert_eq!(plan_count(&app).await, before, "a dry run writes nothing");
+
+    let (_, body) = app
+        .gql(Some(&manager), import, json!({"i": {"content": PLAN_FILE}}))
+        .await;
+    let r = &body["data"]["importPlan"];
+    assert_eq!(r["outcome"], "CREATED", "{body}");
+    assert_eq!(r["plan"]["unit"]["code"], "79");
+    assert_eq!(plan_count(&app).await, before + 1);
+    let (_, body) = app
+        .gql(Some(&manager), import, json!({"i": {"content": PLAN_FILE}}))
+        .await;
+    assert_eq!(body["data"]["importPlan"]["outcome"], "UNCHANGED", "{body}");
+
+    // A reporter imports nothing; a manager imports nothing of another unit; a bad file names
+    // its line and writes nothing.
+    let reporter = token(&app, "hocmon.reporter").await;
+    let (_, body) = app
+        .gql(
+            Some(&reporter),
+            import,
+            json!({"i": {"content": PLAN_FILE}}),
+        )
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    let dongthap = token(&app, "dongthap.manager").await;
+    let other = PLAN_FILE.replace("import-test-2026", "import-test-2026-b");
+    let (_, body) = app
+        .gql(Some(&dongthap), import, json!({"i": {"content": other}}))
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    let broken = PLAN_FILE.replace("kind = \"PLAN\"", "kind = \"MEMO\"");
+    let (_, body) = app
+        .gql(Some(&manager), import, json!({"i": {"content": broken}}))
+        .await;
+    assert_eq!(
+        (code_of(&body), field_of(&body)),
+        ("BAD_USER_INPUT", "content"),
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line "),
+        "{body}"
+    );
+    assert_eq!(plan_count(&app).await, before + 1);
 }

@@ -3,7 +3,7 @@
 //! the CLI, or a principal through the API), all or nothing.
 
 use super::Caller;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::services::audit;
 use crate::services::plan_import::{self, ImportOutcome, ImportReport};
 use crate::services::unit_import::{
@@ -23,28 +23,96 @@ pub async fn plan_file(
 ) -> AppResult<ImportReport> {
     let txn = super::begin(db, caller).await?;
     let report = plan_import::write_plan_file(&txn, content).await?;
-    if report.outcome != ImportOutcome::Unchanged {
-        let action = match report.outcome {
-            ImportOutcome::Created => "plan.import.create",
-            _ => "plan.import.update",
-        };
-        audit::record(
-            &txn,
-            &caller.actor,
-            action,
-            "plan",
-            report.plan_id,
-            None,
-            Some(json!({
-                "key": report.plan_key,
-                "targets": report.targets,
-                "assignments": report.assignments,
-                "reportingDuties": report.reporting_duties,
-                "agencies": report.agencies,
-            })),
-        )
-        .await?;
+    record_import(&txn, caller, &report).await?;
+    super::commit(txn, caller).await?;
+    Ok(report)
+}
+
+/// The audit event of a plan import that wrote something.
+async fn record_import(
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &Caller,
+    report: &ImportReport,
+) -> AppResult<()> {
+    if report.outcome == ImportOutcome::Unchanged {
+        return Ok(());
     }
+    let action = match report.outcome {
+        ImportOutcome::Created => "plan.import.create",
+        _ => "plan.import.update",
+    };
+    audit::record(
+        txn,
+        &caller.actor,
+        action,
+        "plan",
+        report.plan_id,
+        None,
+        Some(json!({
+            "key": report.plan_key,
+            "targets": report.targets,
+            "assignments": report.assignments,
+            "reportingDuties": report.reporting_duties,
+            "agencies": report.agencies,
+        })),
+    )
+    .await
+}
+
+/// `importPlan`: a plan file imported by a signed-in caller, or only tried (`dry_run`: the
+/// whole import runs in its transaction, which is then rolled back). A national manager or
+/// admin imports any file; a manager imports a file whose plan belongs to his own unit and
+/// whose declared agencies all lie in his scope.
+pub async fn plan_file_as(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    content: &str,
+    dry_run: bool,
+) -> AppResult<ImportReport> {
+    use entity::enums::Role;
+    let p = caller.access.require()?;
+    let national = p.home_unit_id.is_none() && matches!(p.role, Role::Manager | Role::Admin);
+    let manager = p.home_unit_id.is_some() && p.role == Role::Manager;
+    if p.kind != crate::auth::PrincipalKind::User || !(national || manager) {
+        return Err(AppError::Forbidden(
+            "only managers import plan files".into(),
+        ));
+    }
+    // A file's errors name their line; over the API the field is the file itself.
+    let in_content = |e: AppError| match e {
+        AppError::BadUserInput { message, field } if field.starts_with("line ") => {
+            AppError::bad_input("content", format!("{field}: {message}"))
+        }
+        other => other,
+    };
+    let doc = plan_import::parse_plan_file(content).map_err(in_content)?;
+    let txn = super::begin(db, caller).await?;
+    let report = plan_import::write_plan_document(&txn, &doc)
+        .await
+        .map_err(in_content)?;
+    if !national {
+        let plan = super::lookup::plan_opt(&txn, report.plan_id)
+            .await?
+            .ok_or_else(|| AppError::internal("an imported plan is missing"))?;
+        if p.home_unit_id != Some(plan.admin_unit_id) {
+            return Err(AppError::Forbidden(
+                "a manager imports the plans of his own unit only".into(),
+            ));
+        }
+        for key in doc.agency_keys() {
+            let a = super::lookup::agency_by_key(&txn, "content", key).await?;
+            if !caller.access.in_scope(Some(a.admin_unit_id)).await? {
+                return Err(AppError::Forbidden(format!(
+                    "the file declares agency `{key}`, outside your scope"
+                )));
+            }
+        }
+    }
+    if dry_run {
+        txn.rollback().await?;
+        return Ok(report);
+    }
+    record_import(&txn, caller, &report).await?;
     super::commit(txn, caller).await?;
     Ok(report)
 }

@@ -4,10 +4,10 @@
 //! only parse, call and render; SQL lives in `services` below it.
 
 pub mod accounts;
-pub mod trail;
 pub mod imports;
 pub mod lookup;
 pub mod plans;
+pub mod trail;
 
 use crate::auth::{Principal, PrincipalKind, SubjectStates};
 use crate::db;

@@ -490,6 +490,15 @@ impl PlanDocument<'_> {
     pub fn key(&self) -> &str {
         self.file.plan.get_ref().key.trim()
     }
+
+    /// The keys of the agencies the file declares (and so creates or updates).
+    pub fn agency_keys(&self) -> Vec<&str> {
+        self.file
+            .agencies
+            .iter()
+            .map(|a| a.get_ref().key.trim())
+            .collect()
+    }
 }
 
 /// Parses and checks a plan file without touching the database: the typed document, or the

@@ -314,6 +314,39 @@ pub struct ProgressReportPayload {
     pub progress_report: ProgressReport,
 }
 
+/// A plan file to import.
+#[derive(InputObject)]
+pub struct ImportPlanInput {
+    /// The file's text (the TOML format of docs/plan-files.md).
+    pub content: String,
+    /// Run the whole import and roll it back: the report says what would be written.
+    #[graphql(default)]
+    pub dry_run: bool,
+}
+
+/// What a plan import wrote (or would write, in a dry run).
+#[derive(SimpleObject)]
+pub struct ImportPlanPayload {
+    /// `CREATED`, `UPDATED` or `UNCHANGED` (the same file was imported before).
+    pub outcome: String,
+    /// Whether it was only tried.
+    pub dry_run: bool,
+    /// The plan (null in a dry run that would create it).
+    pub plan: Option<Plan>,
+    /// The plan's key in the file.
+    pub key: String,
+    /// Targets and parts written.
+    pub targets: usize,
+    /// Tasks written (after expanding `leads`).
+    pub assignments: usize,
+    /// Reporting duties written.
+    pub reporting_duties: usize,
+    /// Agencies the file declares.
+    pub agencies: usize,
+    /// Things kept but worth a look, each with its line.
+    pub warnings: Vec<String>,
+}
+
 async fn terms(ctx: &Context<'_>, t: TargetTermsInput) -> Result<uc::TargetSpec> {
     let indicator = match &t.indicator_code {
         Some(code) => Some(
@@ -425,6 +458,41 @@ impl PlansMutation {
             parent,
         };
         Ok(plan_payload(uc::create_plan(d, &who, new).await?))
+    }
+
+    /// Imports a plan file (docs/plan-files.md), or tries it with `dryRun`: national managers
+    /// and admins any file, a manager a file of his own unit whose agencies lie in his scope.
+    /// A bad file is `BAD_USER_INPUT` on `content` with the line at fault; nothing is written.
+    async fn import_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The file.")] input: ImportPlanInput,
+    ) -> Result<ImportPlanPayload> {
+        let who = caller(ctx)?;
+        let d = db(ctx)?;
+        let r = app::imports::plan_file_as(d, &who, &input.content, input.dry_run).await?;
+        let plan = if input.dry_run {
+            crate::services::plan_writes::plan(d, r.plan_id).await.ok()
+        } else {
+            Some(crate::services::plan_writes::plan(d, r.plan_id).await?)
+        };
+        use crate::services::plan_import::ImportOutcome as O;
+        Ok(ImportPlanPayload {
+            outcome: match r.outcome {
+                O::Created => "CREATED",
+                O::Updated => "UPDATED",
+                O::Unchanged => "UNCHANGED",
+            }
+            .into(),
+            dry_run: input.dry_run,
+            plan: plan.map(|p| Plan(Arc::new(p))),
+            key: r.plan_key,
+            targets: r.targets,
+            assignments: r.assignments,
+            reporting_duties: r.reporting_duties,
+            agencies: r.agencies,
+            warnings: r.warnings,
+        })
     }
 
     /// Changes a draft plan's fields (managers of the issuing unit).
