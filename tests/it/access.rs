@@ -61,9 +61,14 @@ enum Op {
     RevokeServiceAccount,
     CreateAgency,
     UpdateAgency,
+    CreatePlan,
+    AddTarget,
+    SubmitProgressReport,
+    ReviewProgressReport,
+    ReadAuditTrail,
 }
 
-const OPS: [Op; 15] = [
+const OPS: [Op; 20] = [
     Op::ReadUnit,
     Op::ReadAgency,
     Op::ReadPublicPlan,
@@ -79,6 +84,11 @@ const OPS: [Op; 15] = [
     Op::RevokeServiceAccount,
     Op::CreateAgency,
     Op::UpdateAgency,
+    Op::CreatePlan,
+    Op::AddTarget,
+    Op::SubmitProgressReport,
+    Op::ReviewProgressReport,
+    Op::ReadAuditTrail,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +176,33 @@ fn expected(who: Who, home: Home, place: Place, op: Op) -> Outcome {
         | Op::UpdateAgency => allow_if(admin && in_scope && !historical),
         // …but an admin may wind down what they hold.
         Op::DeactivateUser | Op::RevokeServiceAccount => allow_if(admin && in_scope),
+        // Plans are written by a manager of their own unit (national managers and admins:
+        // anywhere), never at historical units.
+        Op::CreatePlan | Op::AddTarget => allow_if(
+            !historical
+                && match (who, home) {
+                    (Who::User(Role::Manager | Role::Admin), Home::National) => true,
+                    (Who::User(Role::Manager), _) => place == Place::Own,
+                    _ => false,
+                },
+        ),
+        // Progress on a task led by an agency of the caller's scope: reporters and managers
+        // (and national admins); late reports for historical units too.
+        Op::SubmitProgressReport => allow_if(match (who, home) {
+            (Who::User(Role::Admin), Home::National) => true,
+            (Who::User(Role::Reporter | Role::Manager), _) => in_scope,
+            _ => false,
+        }),
+        // Reviews by a manager of the issuing unit (national managers and admins: any).
+        Op::ReviewProgressReport => allow_if(match (who, home) {
+            (Who::User(Role::Manager | Role::Admin), Home::National) => true,
+            (Who::User(Role::Manager), _) => place == Place::Own,
+            _ => false,
+        }),
+        // The trail: managers and admins whose scope holds the entity.
+        Op::ReadAuditTrail => {
+            allow_if(matches!(who, Who::User(Role::Manager | Role::Admin)) && in_scope)
+        }
     }
 }
 
@@ -192,6 +229,7 @@ struct Objects {
     draft_plan: Option<String>,
     issued_internal_plan: Option<String>,
     report: Option<String>,
+    task: Option<String>,
     user: String,
     service_account: String,
 }
@@ -340,6 +378,7 @@ async fn place_objects(db: &DatabaseConnection, unit: UnitRef, n: usize) -> Obje
     objects.draft_plan = Some(gid("Plan", draft.id));
     objects.issued_internal_plan = Some(gid("Plan", internal.id));
     objects.report = Some(gid("ProgressReport", report.id));
+    objects.task = Some(gid("Assignment", task.id));
     objects
 }
 
@@ -391,8 +430,63 @@ async fn principal(app: &TestApp, tokens: &TokenService, who: Who, home: Home) -
 
 const NODE: &str = "query($id: ID!) { node(id: $id) { id } }";
 
-/// The request of one case; `None` when the object does not exist at that place.
-fn request(op: Op, o: &Objects, unit: Option<&str>, n: usize) -> Option<(&'static str, Value)> {
+/// The current version of the draft plan at a place (writes of earlier cases moved it).
+async fn draft_version(db: &DatabaseConnection, o: &Objects) -> i32 {
+    let Some(id) = &o.draft_plan else { return 1 };
+    let id = decode_gid(id);
+    entity::plan::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .version
+}
+
+fn decode_gid(id: &str) -> i64 {
+    use base64::Engine;
+    let text = String::from_utf8(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(id)
+            .unwrap(),
+    )
+    .unwrap();
+    text.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// A fresh submitted report on the task placed with a report (each review case its own).
+async fn fresh_report(db: &DatabaseConnection, o: &Objects) -> Option<String> {
+    let report = decode_gid(o.report.as_ref()?);
+    let task = entity::progress_report::Entity::find_by_id(report)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .assignment_id;
+    let r = entity::progress_report::ActiveModel {
+        assignment_id: Set(task),
+        period: Set("2025Q4".into()),
+        status: Set(ReportStatus::Submitted),
+        percent_complete: Set(Some(60)),
+        reported_at: Set(Utc::now()),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    Some(gid("ProgressReport", r.id))
+}
+
+/// The request of one case; `None` when the object does not exist at that place. `version`:
+/// the draft plan's current version; `fresh`: a report not reviewed yet.
+fn request(
+    op: Op,
+    o: &Objects,
+    unit: Option<&str>,
+    n: usize,
+    version: i32,
+    fresh: Option<&str>,
+) -> Option<(&'static str, Value)> {
     let read = |id: &Option<String>| id.as_ref().map(|id| (NODE, json!({"id": id})));
     match op {
         Op::ReadUnit => read(&o.unit),
@@ -434,6 +528,37 @@ fn request(op: Op, o: &Objects, unit: Option<&str>, n: usize) -> Option<(&'stati
             (
                 "mutation($i: UpdateAgencyInput!) { updateAgency(input: $i) { agency { id } } }",
                 json!({"i": {"id": a, "shortName": format!("P{n}")}}),
+            )
+        }),
+        Op::CreatePlan => unit.map(|u| {
+            (
+                "mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } } }",
+                json!({"i": {"kind": "PLAN", "title": format!("Kế hoạch {n}"), "unitId": u}}),
+            )
+        }),
+        Op::AddTarget => o.draft_plan.as_ref().map(|p| {
+            (
+                "mutation($i: AddTargetInput!) { addTarget(input: $i) { target { id } } }",
+                json!({"i": {"planId": p, "expectedVersion": version,
+                             "terms": {"wording": format!("Chỉ tiêu {n}")}}}),
+            )
+        }),
+        Op::SubmitProgressReport => o.task.as_ref().map(|t| {
+            (
+                "mutation($i: SubmitProgressReportInput!) { submitProgressReport(input: $i) { progressReport { id } } }",
+                json!({"i": {"assignmentId": t, "period": "2025Q4", "percentComplete": 50}}),
+            )
+        }),
+        Op::ReviewProgressReport => fresh.map(|r| {
+            (
+                "mutation($i: ReviewProgressReportInput!) { reviewProgressReport(input: $i) { progressReport { id } } }",
+                json!({"i": {"id": r, "expectedVersion": 1, "decision": "ACCEPT"}}),
+            )
+        }),
+        Op::ReadAuditTrail => o.public_plan.as_ref().map(|p| {
+            (
+                "query($id: ID!) { auditEvents(entityType: PLAN, entityId: $id) { totalCount } }",
+                json!({"id": p}),
             )
         }),
     }
@@ -489,8 +614,24 @@ async fn the_access_matrix_holds_case_by_case() {
                 if unit.is_none() && !exists_nationally(op) {
                     continue;
                 }
-                let Some((query, vars)) = request(op, objects, objects.unit.as_deref(), cases)
-                else {
+                let version = if op == Op::AddTarget {
+                    draft_version(&app.db, objects).await
+                } else {
+                    1
+                };
+                let fresh = if op == Op::ReviewProgressReport {
+                    fresh_report(&app.db, objects).await
+                } else {
+                    None
+                };
+                let Some((query, vars)) = request(
+                    op,
+                    objects,
+                    objects.unit.as_deref(),
+                    cases,
+                    version,
+                    fresh.as_deref(),
+                ) else {
                     continue;
                 };
                 cases += 1;
