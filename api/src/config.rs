@@ -43,6 +43,9 @@ pub const SETTINGS: &[&str] = &[
     "REVOCATION_STALENESS",
     "LOGIN_RATE_PER_MINUTE",
     "TRUSTED_PROXIES",
+    "IDEMPOTENCY_TTL",
+    "DATABASE_READ_URL",
+    "REPLICA_MAX_LAG",
 ];
 
 /// Token settings (see the auth module). `Debug` never shows the secret.
@@ -263,6 +266,12 @@ pub struct Config {
     /// Load balancers or reverse proxies whose `X-Forwarded-For` names the client
     /// (`TRUSTED_PROXIES`, comma-separated IP addresses; none by default).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A read-only replica for queries (`DATABASE_READ_URL`; none: the primary serves all).
+    pub read_database_url: Option<DatabaseUrl>,
+    /// How far behind the primary the replica may be (`REPLICA_MAX_LAG`, default 10 s): for
+    /// this long after a principal's write, his queries go to the primary, so that he reads
+    /// his own writes.
+    pub replica_max_lag_seconds: u64,
 }
 
 /// A configuration error: one line naming the setting.
@@ -349,6 +358,10 @@ struct Raw {
     idempotency_ttl: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     trusted_proxies: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    database_read_url: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    replica_max_lag: Option<String>,
 }
 
 /// A duration setting: whole seconds, or a number with `s`, `m` or `h`.
@@ -622,6 +635,14 @@ impl Config {
             revocation_staleness_seconds: match raw.revocation_staleness.as_deref() {
                 Some(v) if !v.trim().is_empty() => seconds("REVOCATION_STALENESS", v)?,
                 _ => crate::auth::REVOCATION_STALENESS.as_secs(),
+            },
+            read_database_url: match raw.database_read_url.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(v) => Some(DatabaseUrl::parse(v).map_err(|r| err("DATABASE_READ_URL", r))?),
+            },
+            replica_max_lag_seconds: match raw.replica_max_lag.as_deref() {
+                Some(v) if !v.trim().is_empty() => seconds("REPLICA_MAX_LAG", v)?,
+                _ => 10,
             },
         })
     }

@@ -62,6 +62,10 @@ pub struct AppState {
     pub cors_origins: crate::config::CorsOrigins,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A read-only replica for queries, if configured.
+    pub read_db: Option<DatabaseConnection>,
+    /// How long after a principal's write his queries stay on the primary.
+    pub replica_max_lag_seconds: u64,
 }
 
 /// The client's address: the peer's, unless the peer is a trusted proxy, in which case the
@@ -282,6 +286,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
     if let Err(e) = state.db.ping().await {
         tracing::warn!(error = %e, "readiness: database unreachable");
         return unavailable("database unreachable");
+    }
+    if let Some(replica) = &state.read_db
+        && let Err(e) = replica.ping().await
+    {
+        tracing::warn!(error = %e, "readiness: replica unreachable");
+        return unavailable("replica unreachable");
     }
     match crate::db::pending_migrations(&state.db).await {
         Ok(pending) if pending.is_empty() => {
@@ -616,26 +626,23 @@ async fn graphql(
         _ => None,
     };
 
-    let mut request = crate::graphql::context::prepare(
-        &state.db,
-        async_graphql::Request::new(params.query),
-        crate::graphql::context::RequestInfo {
-            principal,
-            request_id: rid.clone(),
-            client_address: client_address(
-                connect.map(|c| c.0.0.ip()),
-                &headers,
-                &state.trusted_proxies,
-            ),
-            claim: claim.clone(),
-        },
-    );
+    let mut request = async_graphql::Request::new(params.query);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
     if let Some(vars) = params.variables {
         request = request.variables(Variables::from_json(Value::Object(vars)));
     }
+    let info = crate::graphql::context::RequestInfo {
+        principal,
+        request_id: rid.clone(),
+        client_address: client_address(
+            connect.map(|c| c.0.0.ip()),
+            &headers,
+            &state.trusted_proxies,
+        ),
+        claim: claim.clone(),
+    };
 
     // Parse and measure first, off the async workers (a large document is CPU work): a
     // document that does not parse, or that expands past the limits, never reaches the
@@ -683,6 +690,26 @@ async fn graphql(
         }
     };
 
+    // Queries go to the replica, if there is one, unless their principal wrote within the
+    // replica's allowed lag (he reads his own writes); mutations and what they read go to the
+    // primary.
+    let pool = match &state.read_db {
+        Some(replica) if !has_mutation => match &info.principal {
+            None => replica,
+            Some(p) => {
+                let since = chrono::Utc::now()
+                    - chrono::Duration::seconds(state.replica_max_lag_seconds as i64);
+                let actor = crate::services::audit::Actor::of(p, None).name;
+                match crate::services::audit::wrote_since(&state.db, &actor, since).await {
+                    Ok(false) => replica,
+                    Ok(true) => &state.db,
+                    Err(e) => return app_error_response(&e, media, &rid),
+                }
+            }
+        },
+        _ => &state.db,
+    };
+    let request = crate::graphql::context::prepare(pool, request, info);
     let claim = claim.filter(|_| has_mutation);
     if let Some(claim) = &claim {
         match idempotency::find(&state.db, claim).await {

@@ -105,6 +105,12 @@ impl Application {
             config.revocation_staleness_seconds,
         )));
         let schema = graphql::build_schema(conn.clone(), config, tokens.clone(), subjects.clone());
+        let read_db = match &config.read_database_url {
+            Some(url) => Some(db::connect(url).await.map_err(|e| {
+                StartError::Database(format!("replica: {}", db::describe_connect_error(url, &e)))
+            })?),
+            None => None,
+        };
         let router = http::router(AppState {
             schema,
             db: conn.clone(),
@@ -114,6 +120,8 @@ impl Application {
             limits: config.limits.clone(),
             cors_origins: config.cors_origins.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
+            read_db,
+            replica_max_lag_seconds: config.replica_max_lag_seconds,
         });
         let listener = TcpListener::bind(config.bind_addr)
             .await

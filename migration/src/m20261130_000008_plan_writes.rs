@@ -1,5 +1,7 @@
 //! Plan writes: a task's recurrence, and the review of a progress report (who returned or
-//! accepted it, when, and why). Nullable columns only, so SQLite follows.
+//! accepted it, when, and why). Nullable columns only, so SQLite follows. An index on the
+//! audit trail by actor and time answers "did this principal write lately?" (a query goes to
+//! the primary rather than the replica for a while after its principal's write).
 
 use sea_orm_migration::prelude::*;
 
@@ -10,6 +12,13 @@ pub struct Migration;
 enum Assignment {
     Table,
     Recurrence,
+}
+
+#[derive(DeriveIden)]
+enum AuditEvent {
+    Table,
+    Actor,
+    At,
 }
 
 #[derive(DeriveIden)]
@@ -66,10 +75,28 @@ impl MigrationTrait for Migration {
                 .alter_table(Table::alter().table(table).add_column(&mut col).take())
                 .await?;
         }
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_audit_event_actor_at")
+                    .table(AuditEvent::Table)
+                    .col(AuditEvent::Actor)
+                    .col(AuditEvent::At)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ix_audit_event_actor_at")
+                    .table(AuditEvent::Table)
+                    .to_owned(),
+            )
+            .await?;
         for (table, name, _) in columns() {
             manager
                 .alter_table(Table::alter().table(table).drop_column(name).take())

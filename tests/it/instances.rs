@@ -137,3 +137,98 @@ async fn two_instances_share_tokens_sessions_lockouts_and_deactivations() {
         "{locked}"
     );
 }
+
+/// A public plan that only the "replica" holds: where a query was answered from shows.
+async fn mark_replica(url: &str) {
+    let db = api::db::connect(&api::config::DatabaseUrl::parse(url).unwrap())
+        .await
+        .unwrap();
+    api::db::migrate_up(&db).await.unwrap();
+    api::seed::seed_demo(&db).await.unwrap();
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let unit = api::services::units::by_code(&db, "79", api::clock::today(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = chrono::Utc::now();
+    entity::plan::ActiveModel {
+        kind: Set(entity::enums::PlanKind::Plan),
+        title: Set("Kế hoạch chỉ có ở bản sao".into()),
+        admin_unit_id: Set(unit.id),
+        status: Set(entity::enums::PlanStatus::Issued),
+        visibility: Set(entity::enums::Visibility::Public),
+        version: Set(1),
+        search_key: Set(api::text::fold("Kế hoạch chỉ có ở bản sao")),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn queries_go_to_the_replica_except_a_writer_s_own_until_the_lag_has_passed() {
+    let primary = fresh_database().await;
+    let replica = fresh_database().await;
+    mark_replica(&replica).await;
+    let app = TestApp::spawn_on(&primary, |c| {
+        c.jwt.secret = Some(SECRET.into());
+        c.read_database_url = Some(api::config::DatabaseUrl::parse(&replica).unwrap());
+        c.replica_max_lag_seconds = 2;
+    })
+    .await;
+    api::seed::seed_demo(&app.db).await.unwrap();
+    let marker = r#"{ plans(filter: {search: "chi co o ban sao"}) { totalCount } }"#;
+
+    // Anonymous queries are answered by the replica.
+    let (_, body) = app.gql(None, marker, json!({})).await;
+    assert_eq!(body["data"]["plans"]["totalCount"], 1, "{body}");
+
+    // A national manager who has written nothing reads the replica too…
+    let user = crate::common::insert_user(
+        &app.db,
+        "replica.manager",
+        entity::enums::Role::Manager,
+        None,
+    )
+    .await;
+    let principal = api::auth::Principal {
+        id: user.id,
+        kind: api::auth::PrincipalKind::User,
+        role: entity::enums::Role::Manager,
+        home_unit_id: None,
+        agency_id: None,
+        scopes: Vec::new(),
+    };
+    let token = app.tokens.issue(&principal, 0).unwrap().0;
+    let (_, body) = app.gql(Some(&token), marker, json!({})).await;
+    assert_eq!(body["data"]["plans"]["totalCount"], 1, "{body}");
+
+    // …until he writes: the write goes to the primary, and for REPLICA_MAX_LAG so do his
+    // queries, which see his plan (the replica never will, in this test).
+    let unit = app.data(r#"{ adminUnit(code: "79") { id } }"#).await["adminUnit"]["id"].clone();
+    let (_, body) = app
+        .gql(
+            Some(&token),
+            "mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } } }",
+            json!({"i": {"kind": "PLAN", "title": "Kế hoạch vừa viết", "unitId": unit}}),
+        )
+        .await;
+    let id = body["data"]["createPlan"]["plan"]["id"].clone();
+    assert!(id.is_string(), "{body}");
+    let read_back = "query($id: ID!) { plan(id: $id) { title } }";
+    let (_, body) = app.gql(Some(&token), read_back, json!({"id": id})).await;
+    assert_eq!(body["data"]["plan"]["title"], "Kế hoạch vừa viết", "{body}");
+    let (_, body) = app.gql(Some(&token), marker, json!({})).await;
+    assert_eq!(
+        body["data"]["plans"]["totalCount"], 0,
+        "from the primary: {body}"
+    );
+
+    // Past the lag, back to the replica.
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let (_, body) = app.gql(Some(&token), marker, json!({})).await;
+    assert_eq!(body["data"]["plans"]["totalCount"], 1, "{body}");
+}

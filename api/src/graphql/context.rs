@@ -36,6 +36,9 @@ pub struct RequestContext {
     pub client_address: Option<String>,
     /// The request's `Idempotency-Key`, if any.
     pub claim: Option<Arc<crate::services::idempotency::Claim>>,
+    /// The pool this request reads and writes through (the primary, or a replica for a
+    /// query).
+    pub db: Pool,
 }
 
 /// Attaches the context of one request to it.
@@ -52,6 +55,7 @@ pub fn prepare(
         request_id: info.request_id,
         client_address: info.client_address,
         claim: info.claim,
+        db: db.clone(),
     })
 }
 
@@ -60,9 +64,9 @@ pub(crate) fn context<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
     ctx.data::<RequestContext>()
 }
 
-/// The pool.
+/// The pool of this request.
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a Pool> {
-    ctx.data::<Pool>()
+    Ok(&context(ctx)?.db)
 }
 
 /// The policy of this request.

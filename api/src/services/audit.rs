@@ -107,3 +107,22 @@ pub async fn last_snapshot<C: ConnectionTrait>(
         .and_then(|r| r.after.or(r.before))
         .and_then(|t| serde_json::from_str(&t).ok()))
 }
+
+/// Whether `actor` wrote anything since `since` (an indexed probe of the primary).
+pub async fn wrote_since<C: ConnectionTrait>(
+    db: &C,
+    actor: &str,
+    since: chrono::DateTime<Utc>,
+) -> AppResult<bool> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    Ok(audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Id)
+        .filter(audit_event::Column::Actor.eq(actor))
+        .filter(audit_event::Column::At.gt(since))
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .is_some())
+}
