@@ -561,11 +561,13 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
                     println!("units are already loaded; units left as they are")
                 }
             }
+            let all = seed::demo_document_count();
             println!(
-                "loaded {documents} of the {} demo planning documents{}",
+                "loaded {documents} of the {all} demo planning documents ({} typed from their texts, {} invented for the demo){}",
                 seed::DEMO_PLANS.len(),
-                if documents < seed::DEMO_PLANS.len() {
-                    " (the others were present already)"
+                seed::INVENTED_PLANS.len(),
+                if documents < all {
+                    "; the others were present already"
                 } else {
                     ""
                 }

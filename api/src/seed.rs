@@ -2,7 +2,9 @@
 //!
 //! Loaded on first start of the default SQLite database, or on demand by `platform seed-demo`,
 //! in one write transaction: the 2024 list (no start date), the two-level list of 1 July 2025,
-//! then the official lineage of that day.
+//! then the official lineage of that day. Then, one transaction each: the five documents
+//! (api/data/plans/), the two invented ones (api/data/demo/plans/), and the demo users if
+//! asked for.
 
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -40,6 +42,21 @@ pub const DEMO_PLANS: &[(&str, &str)] = &[
     (
         "hoc-mon-ct12-2024.toml",
         include_str!("../data/plans/hoc-mon-ct12-2024.toml"),
+    ),
+];
+
+/// The two documents invented for the demo (api/data/demo/plans/, typed from no seed text): a
+/// draft, internal 2026 plan of Thành phố Hồ Chí Minh and an issued, internal 2026 plan of Tỉnh
+/// Đồng Tháp, with tasks due before and after today. Loaded after [`DEMO_PLANS`], whose
+/// agencies and indicators they name.
+pub const INVENTED_PLANS: &[(&str, &str)] = &[
+    (
+        "hcm-2026-draft.toml",
+        include_str!("../data/demo/plans/hcm-2026-draft.toml"),
+    ),
+    (
+        "dong-thap-2026-internal.toml",
+        include_str!("../data/demo/plans/dong-thap-2026-internal.toml"),
     ),
 ];
 
@@ -245,17 +262,23 @@ pub enum SeedOutcome {
 }
 
 /// Loads the demo area's units unless units are already present (one transaction), then
-/// imports the five documents (one transaction each; an unchanged file writes nothing).
+/// imports the five documents and the two invented ones (one transaction each; an unchanged
+/// file writes nothing).
 pub async fn seed_demo(db: &DatabaseConnection) -> AppResult<SeedOutcome> {
     Ok(seed_demo_counted(db).await?.0)
 }
 
-/// [`seed_demo`], also saying how many of the five documents it loaded (those already present
+/// How many demo documents [`seed_demo`] may load: the five and the two invented ones.
+pub fn demo_document_count() -> usize {
+    DEMO_PLANS.len() + INVENTED_PLANS.len()
+}
+
+/// [`seed_demo`], also saying how many of the seven documents it loaded (those already present
 /// are left as they are).
 pub async fn seed_demo_counted(db: &DatabaseConnection) -> AppResult<(SeedOutcome, usize)> {
     let outcome = seed_units(db).await?;
     let mut documents = 0;
-    for (name, content) in DEMO_PLANS {
+    for (name, content) in DEMO_PLANS.iter().chain(INVENTED_PLANS) {
         // A demo document already present (perhaps edited, or re-imported by its office) is
         // left as it is.
         if plan_import::is_present(db, content).await? {
@@ -312,6 +335,13 @@ mod tests {
         assert_eq!(count("769"), 34);
         assert_eq!(count("872"), 13);
         assert!(parse_lineage("l", LINEAGE_2025_07).unwrap().len() >= 70);
+    }
+
+    #[test]
+    fn the_invented_plans_read() {
+        for (name, text) in INVENTED_PLANS {
+            plan_import::parse_plan_file(text).unwrap_or_else(|e| panic!("{name}: {}", e.detail()));
+        }
     }
 
     #[test]

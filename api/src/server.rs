@@ -82,7 +82,7 @@ impl Application {
             if documents > 0 {
                 tracing::info!(
                     documents,
-                    "first start: loaded the demo planning documents (api/data/plans)"
+                    "first start: loaded the demo planning documents (api/data/plans, api/data/demo/plans)"
                 );
             }
             let users = seed::seed_demo_users(&conn).await?;
