@@ -581,6 +581,12 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
                     seed::DEMO_PASSWORD
                 );
             }
+            // After the users when they are asked for, so that each report names its
+            // reporter's account; without them, reporters are named by username.
+            let reports = seed::seed_demo_progress(&conn)
+                .await
+                .map_err(|e| format!("seed: {}", e.detail()))?;
+            println!("loaded {reports} demo progress reports");
             Ok(())
         }
         Command::Import {

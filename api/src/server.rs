@@ -89,6 +89,14 @@ impl Application {
             if users > 0 {
                 tracing::info!(users, "first start: created the demo users (see README)");
             }
+            // After the users, so that each report names its reporter's account.
+            let reports = seed::seed_demo_progress(&conn).await?;
+            if reports > 0 {
+                tracing::info!(
+                    reports,
+                    "first start: loaded the demo progress reports (api/data/demo/progress.toml)"
+                );
+            }
         }
         let tokens = Arc::new(
             TokenService::from_settings(&config.jwt, config.profile == Profile::Dev)
