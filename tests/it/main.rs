@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod cli;
 mod common;
+mod demo;
 mod hardening;
 mod http_spec;
 mod import;
