@@ -561,11 +561,13 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
                     println!("units are already loaded; units left as they are")
                 }
             }
+            let all = seed::demo_document_count();
             println!(
-                "loaded {documents} of the {} demo planning documents{}",
+                "loaded {documents} of the {all} demo planning documents ({} typed from their texts, {} invented for the demo){}",
                 seed::DEMO_PLANS.len(),
-                if documents < seed::DEMO_PLANS.len() {
-                    " (the others were present already)"
+                seed::INVENTED_PLANS.len(),
+                if documents < all {
+                    "; the others were present already"
                 } else {
                     ""
                 }
@@ -579,6 +581,12 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
                     seed::DEMO_PASSWORD
                 );
             }
+            // After the users when they are asked for, so that each report names its
+            // reporter's account; without them, reporters are named by username.
+            let reports = seed::seed_demo_progress(&conn)
+                .await
+                .map_err(|e| format!("seed: {}", e.detail()))?;
+            println!("loaded {reports} demo progress reports");
             Ok(())
         }
         Command::Import {

@@ -2,7 +2,9 @@
 //!
 //! Loaded on first start of the default SQLite database, or on demand by `platform seed-demo`,
 //! in one write transaction: the 2024 list (no start date), the two-level list of 1 July 2025,
-//! then the official lineage of that day.
+//! then the official lineage of that day. Then, one transaction each: the five documents
+//! (api/data/plans/), the two invented ones (api/data/demo/plans/), the demo users if asked
+//! for, and the demo progress reports (api/data/demo/progress.toml).
 
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -43,7 +45,23 @@ pub const DEMO_PLANS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The two documents invented for the demo (api/data/demo/plans/, typed from no seed text): a
+/// draft, internal 2026 plan of Thành phố Hồ Chí Minh and an issued, internal 2026 plan of Tỉnh
+/// Đồng Tháp, with tasks due before and after today. Loaded after [`DEMO_PLANS`], whose
+/// agencies and indicators they name.
+pub const INVENTED_PLANS: &[(&str, &str)] = &[
+    (
+        "hcm-2026-draft.toml",
+        include_str!("../data/demo/plans/hcm-2026-draft.toml"),
+    ),
+    (
+        "dong-thap-2026-internal.toml",
+        include_str!("../data/demo/plans/dong-thap-2026-internal.toml"),
+    ),
+];
+
 const USERS: &str = include_str!("../data/demo/users.toml");
+const PROGRESS: &str = include_str!("../data/demo/progress.toml");
 
 /// The password of every demo user.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -137,6 +155,210 @@ pub async fn seed_demo_users(db: &DatabaseConnection) -> AppResult<usize> {
     }
     txn.commit().await?;
     Ok(file.users.len())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoProgress {
+    reports: Vec<DemoReport>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoReport {
+    plan: String,
+    ordinal: String,
+    lead: String,
+    period: String,
+    percent_complete: Option<i32>,
+    narrative: Option<String>,
+    reported_by: String,
+    reported_on: NaiveDate,
+    status: String,
+    review_reason: Option<String>,
+    reviewed_by: Option<String>,
+    reviewed_on: Option<NaiveDate>,
+}
+
+/// A report of api/data/demo/progress.toml, checked.
+struct CheckedReport<'a> {
+    row: &'a DemoReport,
+    status: entity::enums::ReportStatus,
+}
+
+/// Reads api/data/demo/progress.toml and checks each report the way the API checks a report
+/// and its review: a DHIS2 period, 0–100 percent, a percentage or a narrative, a reviewer for
+/// an accepted or returned report and a reason for a returned one, at most one report a task
+/// and period.
+fn demo_progress(file: &DemoProgress) -> AppResult<Vec<CheckedReport<'_>>> {
+    use entity::enums::ReportStatus;
+    use sea_orm::ActiveEnum;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, r) in file.reports.iter().enumerate() {
+        let bad = |reason: &str| {
+            AppError::internal(format!(
+                "demo progress report {} ({} {} {}): {reason}",
+                i + 1,
+                r.plan,
+                r.ordinal,
+                r.period
+            ))
+        };
+        let status = ReportStatus::try_from_value(&r.status).map_err(|_| bad("unknown status"))?;
+        if crate::period::Period::parse(&r.period).is_none() {
+            return Err(bad("not a DHIS2 period"));
+        }
+        if r.percent_complete.is_some_and(|p| !(0..=100).contains(&p)) {
+            return Err(bad("percent_complete is from 0 to 100"));
+        }
+        if r.percent_complete.is_none() && r.narrative.is_none() {
+            return Err(bad("a report gives a percentage, a narrative or both"));
+        }
+        let reviewed = r.reviewed_by.is_some() && r.reviewed_on.is_some();
+        match status {
+            ReportStatus::Submitted
+                if r.reviewed_by.is_some()
+                    || r.reviewed_on.is_some()
+                    || r.review_reason.is_some() =>
+            {
+                return Err(bad("a submitted report has no review yet"));
+            }
+            ReportStatus::Accepted | ReportStatus::Returned if !reviewed => {
+                return Err(bad("a reviewed report names reviewed_by and reviewed_on"));
+            }
+            ReportStatus::Returned if r.review_reason.is_none() => {
+                return Err(bad("a returned report says why (review_reason)"));
+            }
+            _ => {}
+        }
+        if !seen.insert((&r.plan, &r.ordinal, &r.lead, &r.period)) {
+            return Err(bad("the task has a report for this period already"));
+        }
+        out.push(CheckedReport { row: r, status });
+    }
+    Ok(out)
+}
+
+/// A Vietnamese calendar day at a given hour, as a UTC instant.
+fn vietnam_time(day: NaiveDate, hour: u32) -> chrono::DateTime<chrono::Utc> {
+    day.and_hms_opt(hour, 0, 0)
+        .and_then(|t| t.and_local_timezone(crate::clock::VIETNAM).single())
+        .map(|t| t.to_utc())
+        .unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
+/// Loads the demo progress reports (api/data/demo/progress.toml) on tasks of the invented
+/// plans, in one transaction; call it after [`seed_demo`] and, when there are demo users,
+/// after [`seed_demo_users`]. A report whose task already has a report for its period is left
+/// out, and so is one whose task is not there (its plan was changed since it was loaded).
+/// Reporters and reviewers are stored as `user:<id>` when the named user exists (as
+/// `submitProgressReport` writes them), else as the username. Returns how many were written.
+pub async fn seed_demo_progress(db: &DatabaseConnection) -> AppResult<usize> {
+    use entity::enums::{PlanStatus, ReportStatus};
+    use entity::{agency, app_user, assignment, plan, progress_report};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
+    let file: DemoProgress = toml::from_str(PROGRESS)
+        .map_err(|e| AppError::internal(format!("demo progress: {}", e.message())))?;
+    let reports = demo_progress(&file)?;
+    let txn = db::begin_write(db).await?;
+    let mut written = 0;
+    for CheckedReport { row: r, status } in reports {
+        let Some(p) = plan::Entity::find()
+            .filter(plan::Column::Code.eq(r.plan.as_str()))
+            .filter(plan::Column::Status.ne(PlanStatus::Referenced))
+            .one(&txn)
+            .await?
+        else {
+            tracing::warn!(plan = %r.plan, "demo progress: no such plan; report left out");
+            continue;
+        };
+        let Some(lead) = agency::Entity::find()
+            .filter(agency::Column::Code.eq(r.lead.as_str()))
+            .one(&txn)
+            .await?
+        else {
+            tracing::warn!(agency = %r.lead, "demo progress: no such agency; report left out");
+            continue;
+        };
+        let tasks = assignment::Entity::find()
+            .filter(assignment::Column::PlanId.eq(p.id))
+            .filter(assignment::Column::Ordinal.eq(r.ordinal.as_str()))
+            .filter(assignment::Column::LeadAgencyId.eq(lead.id))
+            .all(&txn)
+            .await?;
+        let task = match tasks.as_slice() {
+            [one] => one,
+            [] => {
+                tracing::warn!(plan = %r.plan, ordinal = %r.ordinal, lead = %r.lead,
+                    "demo progress: no such task; report left out");
+                continue;
+            }
+            _ => {
+                return Err(AppError::internal(format!(
+                    "demo progress: {} {} led by {} names {} tasks",
+                    r.plan,
+                    r.ordinal,
+                    r.lead,
+                    tasks.len()
+                )));
+            }
+        };
+        let period = r.period.trim().to_string();
+        if progress_report::Entity::find()
+            .filter(progress_report::Column::AssignmentId.eq(task.id))
+            .filter(progress_report::Column::Period.eq(period.as_str()))
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        // `user:<id>` when the user exists, as the API writes it; the username otherwise.
+        let who = async |username: &str| -> AppResult<(String, Option<i64>)> {
+            Ok(
+                match app_user::Entity::find()
+                    .filter(app_user::Column::Username.eq(username))
+                    .one(&txn)
+                    .await?
+                {
+                    Some(u) => (format!("user:{}", u.id), Some(u.id)),
+                    None => (username.to_string(), None),
+                },
+            )
+        };
+        let (reported_by, reporter_id) = who(&r.reported_by).await?;
+        let reviewed_by = match &r.reviewed_by {
+            Some(name) => Some(who(name).await?.0),
+            None => None,
+        };
+        progress_report::ActiveModel {
+            assignment_id: Set(Some(task.id)),
+            reporting_duty_id: Set(None),
+            period: Set(period),
+            status: Set(status),
+            percent_complete: Set(r.percent_complete),
+            narrative: Set(r.narrative.as_deref().map(crate::text::clean)),
+            reported_by_user_id: Set(reporter_id),
+            reported_by: Set(Some(reported_by)),
+            reported_at: Set(vietnam_time(r.reported_on, 9)),
+            // As the API leaves it: a review raises the version.
+            version: Set(if status == ReportStatus::Submitted {
+                1
+            } else {
+                2
+            }),
+            review_reason: Set(r.review_reason.as_deref().map(crate::text::clean)),
+            reviewed_by: Set(reviewed_by),
+            reviewed_at: Set(r.reviewed_on.map(|d| vietnam_time(d, 15))),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        written += 1;
+    }
+    txn.commit().await?;
+    Ok(written)
 }
 
 /// The day the two-level system took effect.
@@ -245,17 +467,23 @@ pub enum SeedOutcome {
 }
 
 /// Loads the demo area's units unless units are already present (one transaction), then
-/// imports the five documents (one transaction each; an unchanged file writes nothing).
+/// imports the five documents and the two invented ones (one transaction each; an unchanged
+/// file writes nothing).
 pub async fn seed_demo(db: &DatabaseConnection) -> AppResult<SeedOutcome> {
     Ok(seed_demo_counted(db).await?.0)
 }
 
-/// [`seed_demo`], also saying how many of the five documents it loaded (those already present
+/// How many demo documents [`seed_demo`] may load: the five and the two invented ones.
+pub fn demo_document_count() -> usize {
+    DEMO_PLANS.len() + INVENTED_PLANS.len()
+}
+
+/// [`seed_demo`], also saying how many of the seven documents it loaded (those already present
 /// are left as they are).
 pub async fn seed_demo_counted(db: &DatabaseConnection) -> AppResult<(SeedOutcome, usize)> {
     let outcome = seed_units(db).await?;
     let mut documents = 0;
-    for (name, content) in DEMO_PLANS {
+    for (name, content) in DEMO_PLANS.iter().chain(INVENTED_PLANS) {
         // A demo document already present (perhaps edited, or re-imported by its office) is
         // left as it is.
         if plan_import::is_present(db, content).await? {
@@ -312,6 +540,50 @@ mod tests {
         assert_eq!(count("769"), 34);
         assert_eq!(count("872"), 13);
         assert!(parse_lineage("l", LINEAGE_2025_07).unwrap().len() >= 70);
+    }
+
+    #[test]
+    fn the_invented_plans_read() {
+        for (name, text) in INVENTED_PLANS {
+            plan_import::parse_plan_file(text).unwrap_or_else(|e| panic!("{name}: {}", e.detail()));
+        }
+    }
+
+    #[test]
+    fn the_demo_reports_read_and_check() {
+        let file: DemoProgress = toml::from_str(PROGRESS).unwrap();
+        let reports = demo_progress(&file).unwrap_or_else(|e| panic!("{}", e.detail()));
+        use entity::enums::ReportStatus::*;
+        for status in [Submitted, Accepted, Returned] {
+            assert!(reports.iter().any(|r| r.status == status), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn a_returned_demo_report_needs_a_reason() {
+        let file: DemoProgress = toml::from_str(
+            r#"[[reports]]
+plan = "p"
+ordinal = "1"
+lead = "a"
+period = "2026Q3"
+percent_complete = 5
+reported_by = "u"
+reported_on = "2026-10-01"
+status = "RETURNED"
+reviewed_by = "m"
+reviewed_on = "2026-10-02"
+"#,
+        )
+        .unwrap();
+        let err = demo_progress(&file).err().unwrap();
+        assert!(err.detail().contains("review_reason"), "{}", err.detail());
+    }
+
+    #[test]
+    fn demo_days_are_vietnamese_days() {
+        let t = vietnam_time(NaiveDate::from_ymd_opt(2026, 10, 5).unwrap(), 9);
+        assert_eq!(t.to_rfc3339(), "2026-10-05T02:00:00+00:00");
     }
 
     #[test]

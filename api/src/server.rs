@@ -82,12 +82,20 @@ impl Application {
             if documents > 0 {
                 tracing::info!(
                     documents,
-                    "first start: loaded the demo planning documents (api/data/plans)"
+                    "first start: loaded the demo planning documents (api/data/plans, api/data/demo/plans)"
                 );
             }
             let users = seed::seed_demo_users(&conn).await?;
             if users > 0 {
                 tracing::info!(users, "first start: created the demo users (see README)");
+            }
+            // After the users, so that each report names its reporter's account.
+            let reports = seed::seed_demo_progress(&conn).await?;
+            if reports > 0 {
+                tracing::info!(
+                    reports,
+                    "first start: loaded the demo progress reports (api/data/demo/progress.toml)"
+                );
             }
         }
         let tokens = Arc::new(

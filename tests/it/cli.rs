@@ -210,12 +210,12 @@ fn seed_demo_says_what_it_loaded() {
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("loaded the demo area"), "{stdout}");
     assert!(
-        stdout.contains("loaded 5 of the 5 demo planning documents"),
+        stdout.contains("loaded 7 of the 7 demo planning documents"),
         "{stdout}"
     );
     assert!(stdout.contains("created 6 demo users"), "{stdout}");
     let (stdout, _) = text(&run());
-    assert!(stdout.contains("loaded 0 of the 5"), "{stdout}");
+    assert!(stdout.contains("loaded 0 of the 7"), "{stdout}");
 }
 
 #[test]

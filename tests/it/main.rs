@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod cli;
 mod common;
+mod demo;
 mod hardening;
 mod http_spec;
 mod import;
