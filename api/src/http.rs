@@ -602,7 +602,7 @@ async fn graphql(
             let variables = params
                 .variables
                 .as_ref()
-                .map(|v| Value::Object(v.clone()).to_string())
+                .map(|v| idempotency::canonical(&Value::Object(v.clone())))
                 .unwrap_or_default();
             Some(Arc::new(idempotency::Claim::new(
                 format!("{:?}:{}", p.kind, p.id).to_lowercase(),
@@ -725,13 +725,22 @@ async fn graphql(
     match claim.state() {
         idempotency::ClaimState::Committed => {
             // Keep the outcome for retries; the write is applied whether or not this works.
+            // An answer that misstates an applied write (stopped by the timeout, or a read
+            // after the commit that failed) is not kept: a retry learns ALREADY_APPLIED.
             let status = response.status();
             let (parts, body) = response.into_parts();
             let bytes = axum::body::to_bytes(body, usize::MAX)
                 .await
                 .unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes);
-            if let Err(e) = idempotency::complete(&state.db, &claim, status.as_u16(), &text).await {
+            let misstates = status != StatusCode::OK
+                || text.contains(code::SERVICE_UNAVAILABLE)
+                || text.contains(code::TIMEOUT)
+                || text.contains(code::INTERNAL_SERVER_ERROR);
+            if !misstates
+                && let Err(e) =
+                    idempotency::complete(&state.db, &claim, status.as_u16(), &text).await
+            {
                 tracing::warn!(cause = %e.detail(), "storing an idempotent outcome");
             }
             Response::from_parts(parts, axum::body::Body::from(bytes))

@@ -25,6 +25,11 @@ use tokio::sync::OnceCell;
 /// The service-account scope that reads plans, their targets, tasks and reports.
 pub const PLANS_READ: &str = "plans:read";
 
+/// The service-account scope that reads indicator values inside its home unit's scope.
+pub const VALUES_READ: &str = "values:read";
+/// The service-account scope that submits indicator values inside its home unit's scope.
+pub const VALUES_WRITE: &str = "values:write";
+
 /// The policy's answer to "which rows of `T` may this caller see", as one SQL condition.
 ///
 /// Only this module makes one (its fields are private and it has no public constructor), so a
@@ -57,6 +62,9 @@ impl<T> Visible<T> {
 /// The rows a `Visible<Plans>` is about: plans (and with them their targets, tasks, duties).
 #[derive(Clone, Copy, Debug)]
 pub enum Plans {}
+/// The rows a `Visible<Values>` is about: indicator values (and their feed entries).
+#[derive(Clone, Copy, Debug)]
+pub enum Values {}
 /// The rows a `Visible<Users>` is about: user accounts.
 #[derive(Clone, Copy, Debug)]
 pub enum Users {}
@@ -527,6 +535,109 @@ impl Access {
                 "only a manager of the issuing unit reviews progress reports".into(),
             ))
         }
+    }
+
+    /// Whose scope decides what values the caller reads beyond the published ones: none for
+    /// anonymous callers and service accounts without `values:read`.
+    fn value_reach(&self) -> Reach {
+        let Some(p) = &self.principal else {
+            return Reach::Public;
+        };
+        if p.kind == PrincipalKind::Service && !p.scopes.iter().any(|s| s == VALUES_READ) {
+            return Reach::Public;
+        }
+        match p.home_unit_id {
+            Some(u) => Reach::Home(u),
+            None => Reach::National,
+        }
+    }
+
+    /// The indicator values this caller may read (a condition on `indicator_value`):
+    /// published ones anywhere, and every one of the units of his scope.
+    pub fn visible_values(&self) -> Visible<Values> {
+        use entity::indicator_value::Column as V;
+        let published = Condition::all().add(V::Status.eq(entity::enums::ValueStatus::Published));
+        match self.value_reach() {
+            Reach::National => Visible::everything(),
+            Reach::Public => Visible::only(published),
+            Reach::Home(home) => Visible::only(
+                Condition::any()
+                    .add(published)
+                    .add(V::AdminUnitId.in_subquery(scope::units_in(home))),
+            ),
+        }
+    }
+
+    /// The values of the units of this caller's scope, whatever their status (a condition on
+    /// `indicator_value`): all for national readers, none for the public.
+    pub fn values_in_scope(&self) -> Visible<Values> {
+        use entity::indicator_value::Column as V;
+        match self.value_reach() {
+            Reach::National => Visible::everything(),
+            Reach::Public => Visible::only(nothing()),
+            Reach::Home(home) => Visible::only(
+                Condition::all().add(V::AdminUnitId.in_subquery(scope::units_in(home))),
+            ),
+        }
+    }
+
+    /// The units whose unpublished values this caller reads, as a test on unit ids (the
+    /// value-read rule: his scope, for users and for service accounts with `values:read`).
+    /// Target achievement counts approved figures only there.
+    pub async fn value_scope_test(&self) -> AppResult<Box<dyn Fn(i64) -> bool + Send + Sync + '_>> {
+        match self.value_reach() {
+            Reach::Public => Ok(Box::new(|_| false)),
+            Reach::National => Ok(Box::new(|_| true)),
+            Reach::Home(home) => {
+                let set = self.scope_set(home).await?;
+                Ok(Box::new(move |u| set.contains(&u)))
+            }
+        }
+    }
+
+    /// Whether the caller submits values at all: reporters and managers, national admins,
+    /// service accounts with `values:write`. The unit of each row is checked with
+    /// [`Self::scope_test`].
+    pub fn authorize_value_submission(&self) -> AppResult<()> {
+        let p = self.require()?;
+        let ok = match p.kind {
+            PrincipalKind::Service => p.scopes.iter().any(|s| s == VALUES_WRITE),
+            PrincipalKind::User => {
+                matches!(p.role, Role::Reporter | Role::Manager)
+                    || (p.role == Role::Admin && p.home_unit_id.is_none())
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "only reporters, managers and service accounts with values:write submit values"
+                    .into(),
+            ))
+        }
+    }
+
+    /// Whether the caller approves, rejects, publishes and reopens values at all: managers
+    /// (of a unit above the value's: see [`Self::review_test`]) and national admins.
+    pub fn authorize_value_review(&self) -> AppResult<()> {
+        let p = self.require()?;
+        let ok = p.kind == PrincipalKind::User
+            && (p.role == Role::Manager || (p.role == Role::Admin && p.home_unit_id.is_none()));
+        if ok {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "only managers of a unit above approve, reject, publish and reopen values".into(),
+            ))
+        }
+    }
+
+    /// The units whose values this caller reviews: strictly below his home in his scope
+    /// (every unit for national managers and admins).
+    pub async fn review_test(&self) -> AppResult<Box<dyn Fn(i64) -> bool + Send + Sync + '_>> {
+        let home = self.require()?.home_unit_id;
+        let inside = self.scope_test().await?;
+        Ok(Box::new(move |u| inside(u) && Some(u) != home))
     }
 
     /// An admin never grants a role above his own.

@@ -230,6 +230,27 @@ async fn a_manager_issues_a_plan_and_follows_its_task_to_an_accepted_report() {
     assert_eq!(returned["reviewReason"], "Thiếu số liệu");
     assert_eq!(returned["version"], 2);
 
+    // A manager may report on his own plan's task, but nobody reviews his own report.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            submit,
+            json!({"i": {"assignmentId": task_id, "period": "2026Q1", "narrative": "Ý kiến của thành phố."}}),
+        )
+        .await;
+    let own = body["data"]["submitProgressReport"]["progressReport"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string();
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            review,
+            json!({"i": {"id": own, "expectedVersion": 1, "decision": "ACCEPT"}}),
+        )
+        .await;
+    assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+
     // The next report is accepted.
     let (_, body) = app
         .gql(
@@ -264,7 +285,7 @@ async fn a_manager_issues_a_plan_and_follows_its_task_to_an_accepted_report() {
         .await;
     assert_eq!(
         body["data"]["node"]["progressReports"],
-        json!([{"status": "RETURNED", "percentComplete": 20}, {"status": "ACCEPTED", "percentComplete": 25}]),
+        json!([{"status": "RETURNED", "percentComplete": 20}, {"status": "SUBMITTED", "percentComplete": null}, {"status": "ACCEPTED", "percentComplete": 25}]),
         "{body}"
     );
 
@@ -324,6 +345,7 @@ async fn a_manager_issues_a_plan_and_follows_its_task_to_an_accepted_report() {
             "assignment.create",
             "progress_report.submit",
             "progress_report.return",
+            "progress_report.submit",
             "progress_report.submit",
             "progress_report.accept"
         ],
@@ -531,6 +553,11 @@ async fn a_retried_create_plan_with_one_key_creates_one_plan() {
     assert_eq!((status, replayed.as_deref()), (200, Some("true")));
     assert_eq!(again, first);
     assert_eq!(plan_count(&app).await, before + 1);
+    // A client that orders its variables otherwise sends the same request.
+    let reordered: Value =
+        serde_json::from_str(r#"{"i": {"title": "Kế hoạch gửi lại", "kind": "PLAN"}}"#).unwrap();
+    let (status, replayed, _) = post_keyed(&app, &manager, "retry-1", CREATE_PLAN, reordered).await;
+    assert_eq!((status, replayed.as_deref()), (200, Some("true")));
 
     // The same key with another request.
     let other = json!({"i": {"kind": "PLAN", "title": "Một kế hoạch khác"}});
@@ -649,6 +676,31 @@ async fn a_manager_imports_a_plan_file_of_his_unit_after_a_dry_run() {
         .await;
     assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
     let dongthap = token(&app, "dongthap.manager").await;
+    // Another unit's manager cannot take the plan over by its key, nor by a dry run read it.
+    let hijack = PLAN_FILE
+        .replace("unit = \"79\"", "unit = \"82\"")
+        .replace("issuer = \"79.ubnd\"", "issuer = \"82.ubnd\"");
+    for dry in [true, false] {
+        let (_, body) = app
+            .gql(
+                Some(&dongthap),
+                import,
+                json!({"i": {"content": hijack, "dryRun": dry}}),
+            )
+            .await;
+        assert_eq!(code_of(&body), "FORBIDDEN", "{body}");
+    }
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            r#"{ plans(filter: {search: "thi diem nhap tep"}) { nodes { unit { code } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["plans"]["nodes"][0]["unit"]["code"], "79",
+        "{body}"
+    );
     let other = PLAN_FILE.replace("import-test-2026", "import-test-2026-b");
     let (_, body) = app
         .gql(Some(&dongthap), import, json!({"i": {"content": other}}))

@@ -86,6 +86,35 @@ pub async fn plan_file_as(
         other => other,
     };
     let doc = plan_import::parse_plan_file(content).map_err(in_content)?;
+    if !national {
+        // What the file would overwrite is checked as it stands now, before the write.
+        if doc.declares_shared_records() {
+            return Err(AppError::Forbidden(
+                "a file that declares indicators or referenced documents is imported by a \
+                 national manager"
+                    .into(),
+            ));
+        }
+        if let Some(existing) = super::lookup::plan_by_key(db, doc.key()).await? {
+            use entity::enums::PlanStatus;
+            if p.home_unit_id != Some(existing.admin_unit_id)
+                || !matches!(existing.status, PlanStatus::Draft | PlanStatus::Issued)
+            {
+                return Err(AppError::Forbidden(
+                    "the plan of that key is not an open plan of your unit".into(),
+                ));
+            }
+        }
+        for key in doc.agency_keys() {
+            if let Ok(a) = super::lookup::agency_by_key(db, "content", key).await
+                && !caller.access.in_scope(Some(a.admin_unit_id)).await?
+            {
+                return Err(AppError::Forbidden(format!(
+                    "the file declares agency `{key}`, outside your scope"
+                )));
+            }
+        }
+    }
     let txn = super::begin(db, caller).await?;
     let report = plan_import::write_plan_document(&txn, &doc)
         .await

@@ -120,6 +120,18 @@ pub async fn plan_opt<C: ConnectionTrait>(
     Ok(entity::plan::Entity::find_by_id(id).one(db).await?)
 }
 
+/// A plan by its file key, if any.
+pub async fn plan_by_key<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+) -> AppResult<Option<entity::plan::Model>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(entity::plan::Entity::find()
+        .filter(entity::plan::Column::Code.eq(key.trim()))
+        .one(db)
+        .await?)
+}
+
 /// A progress report by id, if any (the caller then asks the policy).
 pub async fn report_opt<C: ConnectionTrait>(
     db: &C,

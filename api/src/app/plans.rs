@@ -317,6 +317,7 @@ pub async fn create_plan(
             source_hash: Set(None),
             ..Default::default()
         };
+        rows::lock_numbering(txn, unit.id).await?;
         let p = rows::insert_plan(txn, row).await?;
         if rows::number_taken(txn, &p).await? {
             return Err(duplicate_number());
@@ -380,6 +381,7 @@ pub async fn update_plan(
     check_period(from, to)?;
     let before = p.snapshot();
     audited(db, caller, "plan.update", Some(before), async |txn| {
+        rows::lock_numbering(txn, p.admin_unit_id).await?;
         rows::bump_plan(txn, id, expected).await?;
         let mut m = p.clone().into_active_model();
         m.number = Set(number.clone());
@@ -461,6 +463,7 @@ pub async fn set_plan_status(
     };
     let before = p.snapshot();
     audited(db, caller, action, Some(before), async |txn| {
+        rows::lock_numbering(txn, p.admin_unit_id).await?;
         rows::bump_plan(txn, id, expected).await?;
         let mut m = p.clone().into_active_model();
         m.status = Set(to);
@@ -804,6 +807,7 @@ pub async fn update_assignment(
     }
     .snapshot();
     audited(db, caller, "assignment.update", Some(before), async |txn| {
+        rows::guard_open_plan(txn, a.plan_id).await?;
         rows::bump_assignment(txn, id, expected).await?;
         let mut m = a.clone().into_active_model();
         m.ordinal = Set(spec.ordinal.as_deref().map(text::clean));
@@ -843,6 +847,7 @@ pub async fn set_assignment_status(
     }
     .snapshot();
     audited(db, caller, "assignment.status", Some(before), async |txn| {
+        rows::guard_open_plan(txn, a.plan_id).await?;
         rows::bump_assignment(txn, id, expected).await?;
         let mut m = a.clone().into_active_model();
         m.status = Set(status);
@@ -1027,6 +1032,9 @@ pub async fn review_report(
     let p = rows::plan(db, plan_id).await?;
     let p = caller.access.read_plan(p).await?;
     caller.access.authorize_review(p.admin_unit_id)?;
+    if r.reported_by_user_id.is_some() && r.reported_by_user_id == caller.actor.user_id {
+        return Err(AppError::Forbidden("nobody reviews his own report".into()));
+    }
     if r.status != ReportStatus::Submitted {
         return Err(AppError::bad_input(
             "id",

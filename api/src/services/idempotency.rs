@@ -75,7 +75,14 @@ impl Claim {
     /// another request holds the key.
     pub async fn take<C: ConnectionTrait>(&self, txn: &C) -> AppResult<()> {
         match self.state() {
-            ClaimState::Committed | ClaimState::Taken => return Ok(()),
+            ClaimState::Committed => return Ok(()),
+            // Another request holds the key: no later field of this document writes either.
+            ClaimState::Taken => {
+                return Err(AppError::Conflict(
+                    "another request with this Idempotency-Key was applied or is being applied"
+                        .into(),
+                ));
+            }
             // A claim left pending by an earlier transaction of this request rolled back
             // with it.
             ClaimState::Open | ClaimState::Pending => {}
@@ -113,6 +120,27 @@ impl Claim {
             self.set(ClaimState::Committed);
         }
     }
+}
+
+/// JSON with the keys of every object in order, so that a retry whose client orders its
+/// variables differently is the same request.
+pub fn canonical(v: &serde_json::Value) -> String {
+    fn sorted(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                serde_json::Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&m[k])))
+                        .collect(),
+                )
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(v).to_string()
 }
 
 /// The hash that tells a retry from another request under the same key.
@@ -224,5 +252,10 @@ mod tests {
             request_hash("ab", Some("c"), ""),
             request_hash("a", Some("bc"), "")
         );
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b": 1, "a": {"d": 2, "c": 3}}"#).unwrap();
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"a": {"c": 3, "d": 2}, "b": 1}"#).unwrap();
+        assert_eq!(canonical(&a), canonical(&b));
     }
 }

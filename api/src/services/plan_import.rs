@@ -491,6 +491,12 @@ impl PlanDocument<'_> {
         self.file.plan.get_ref().key.trim()
     }
 
+    /// Whether the file declares documents known only by citation or indicators: both are
+    /// shared beyond the plan's unit.
+    pub fn declares_shared_records(&self) -> bool {
+        !self.file.referenced.is_empty() || !self.file.indicators.is_empty()
+    }
+
     /// The keys of the agencies the file declares (and so creates or updates).
     pub fn agency_keys(&self) -> Vec<&str> {
         self.file

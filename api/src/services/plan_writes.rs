@@ -14,6 +14,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 
 fn stale(what: &str, expected: i32) -> AppError {
@@ -77,6 +78,37 @@ pub async fn bump_report<C: ConnectionTrait>(db: &C, id: i64, expected: i32) -> 
     } else {
         Err(stale("progress report", expected))
     }
+}
+
+/// Holds the plan open for a task write: a conditional touch of its row (`status` draft or
+/// issued), so that a concurrent cancellation either waits for this write or makes it
+/// `CONFLICT`.
+pub async fn guard_open_plan<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<()> {
+    let r = plan::Entity::update_many()
+        .col_expr(plan::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(plan::Column::Id.eq(id))
+        .filter(plan::Column::Status.is_in([PlanStatus::Draft, PlanStatus::Issued]))
+        .exec(db)
+        .await?;
+    if r.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(
+            "the plan was cancelled or superseded meanwhile".into(),
+        ))
+    }
+}
+
+/// Serialises the numbering of a unit's plans on PostgreSQL (a row lock on the unit until the
+/// transaction ends); SQLite runs one writer at a time already.
+pub async fn lock_numbering<C: ConnectionTrait>(db: &C, unit_id: i64) -> AppResult<()> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        entity::admin_unit::Entity::find_by_id(unit_id)
+            .lock_exclusive()
+            .one(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The year a plan's number belongs to: its issue date's, else its first period year.

@@ -557,9 +557,7 @@ impl Target {
             Some(i) => l.indicator.load_one(i).await?,
             None => None,
         };
-        let internal = super::context::access(ctx)?
-            .in_scope(Some(t.admin_unit_id))
-            .await?;
+        let internal = super::context::access(ctx)?.value_scope_test().await?(t.admin_unit_id);
         Ok(
             crate::services::targets::verdict(
                 t,

@@ -263,7 +263,7 @@ impl PlansQuery {
             return Err(AppError::bad_input("year", "a year between 1900 and 2200").into());
         }
         // Approved figures count at the units of the caller's scope, published ones anywhere.
-        let in_scope = a.scope_test().await?;
+        let in_scope = a.value_scope_test().await?;
         let (total, per) =
             targets::target_summary(d, &selection, year, &a.visible_plans(), in_scope, today)
                 .await?;
