@@ -5,6 +5,6 @@
 
 pub use entity::enums;
 pub use entity::{
-    DecimalText, admin_unit, agency, app_user, assignment, audit_event, indicator, plan,
-    progress_report, reporting_duty, service_account, target,
+    DecimalText, admin_unit, agency, app_user, assignment, audit_event, indicator, indicator_value,
+    indicator_value_revision, plan, progress_report, reporting_duty, service_account, target,
 };

@@ -27,6 +27,8 @@ pub struct Model {
     pub deleted: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Why the value was rejected (or reopened).
+    pub status_reason: Option<String>,
 }
 
 /// Relations are followed through explicit batched queries, not joins.

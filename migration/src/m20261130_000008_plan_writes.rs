@@ -1,4 +1,4 @@
-//! Plan writes: a task's recurrence, and the review of a progress report (who returned or
+//! Plan writes: a task's recurrence, why a value was rejected, and the review of a progress report (who returned or
 //! accepted it, when, and why). Nullable columns only, so SQLite follows. An index on the
 //! audit trail by actor and time answers "did this principal write lately?" (a query goes to
 //! the primary rather than the replica for a while after its principal's write).
@@ -12,6 +12,12 @@ pub struct Migration;
 enum Assignment {
     Table,
     Recurrence,
+}
+
+#[derive(DeriveIden)]
+enum IndicatorValue {
+    Table,
+    StatusReason,
 }
 
 #[derive(DeriveIden)]
@@ -36,6 +42,14 @@ fn columns() -> Vec<(TableRef, DynIden, ColumnDef)> {
             Assignment::Recurrence.into_iden(),
             ColumnDef::new(Assignment::Recurrence)
                 .string_len(32)
+                .null()
+                .take(),
+        ),
+        (
+            IndicatorValue::Table.into_table_ref(),
+            IndicatorValue::StatusReason.into_iden(),
+            ColumnDef::new(IndicatorValue::StatusReason)
+                .text()
                 .null()
                 .take(),
         ),

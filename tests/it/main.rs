@@ -25,3 +25,4 @@ mod seed_texts;
 mod service_accounts;
 mod sessions;
 mod units;
+mod values;

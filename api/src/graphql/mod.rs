@@ -9,6 +9,7 @@ pub mod plans;
 pub mod query;
 pub mod scalars;
 pub mod units;
+pub mod values;
 
 use crate::auth::{SubjectStates, TokenService};
 use crate::config::Config;
@@ -26,6 +27,7 @@ pub struct MutationRoot(
     accounts::sessions::SessionsMutation,
     accounts::mutation::AccountsMutation,
     plans::mutation::PlansMutation,
+    values::ValuesMutation,
 );
 
 /// Limits of the executor, from configuration.

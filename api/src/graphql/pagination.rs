@@ -41,7 +41,7 @@ pub fn encode_cursor(key: &Key) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{}", key.1, key.0))
 }
 
-fn decode_cursor(field: &str, cursor: &str) -> AppResult<Key> {
+pub(crate) fn decode_cursor(field: &str, cursor: &str) -> AppResult<Key> {
     let bad = || AppError::bad_input(field, "not a cursor of this list");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;

@@ -23,6 +23,7 @@ pub struct QueryRoot(
     super::plans::query::PlansQuery,
     super::accounts::query::AccountsQuery,
     super::audit::AuditQuery,
+    super::values::ValuesQuery,
 );
 
 /// Any object by its global id.

@@ -18,3 +18,4 @@ pub mod unit_search;
 pub mod units;
 pub mod users;
 pub mod validity;
+pub mod values;

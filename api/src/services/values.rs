@@ -1,0 +1,369 @@
+//! Indicator values: one row per indicator, unit, period and disaggregation, with its
+//! revisions and the change feed.
+//!
+//! **The feed never skips.** Every writing transaction ends by taking its commit number from
+//! row 1 of `change_counter` (`UPDATE … SET value = value + 1`) and only then inserts its feed
+//! entries with that number. The counter row stays locked until the transaction commits, so
+//! transactions commit in the order of their numbers: when a reader sees entries numbered n,
+//! every transaction numbered below n has committed. A cursor is (commit number, entry id).
+//! Entries are immutable snapshots of the value after the change; a deletion is a tombstone.
+
+use crate::error::AppResult;
+use crate::policy::{Values, Visible};
+use chrono::Utc;
+use entity::enums::ValueStatus;
+use entity::{
+    DecimalText, change_counter, indicator_value, indicator_value_change, indicator_value_revision,
+};
+use rust_decimal::Decimal;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, Order,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+use std::collections::HashMap;
+
+/// The counter row of the value feed.
+pub const FEED_COUNTER: i32 = 1;
+
+/// The key of a value: indicator, unit, period, disaggregation.
+pub type Key = (i64, i64, String, String);
+
+/// The values with these keys that exist (tombstones included), by key; in chunks.
+pub async fn existing<C: ConnectionTrait>(
+    db: &C,
+    keys: &[Key],
+) -> AppResult<HashMap<Key, indicator_value::Model>> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let wanted: std::collections::HashSet<&Key> = chunk.iter().collect();
+        let indicators: std::collections::BTreeSet<i64> = chunk.iter().map(|k| k.0).collect();
+        let units: std::collections::BTreeSet<i64> = chunk.iter().map(|k| k.1).collect();
+        let periods: std::collections::BTreeSet<&str> =
+            chunk.iter().map(|k| k.2.as_str()).collect();
+        for v in indicator_value::Entity::find()
+            .filter(indicator_value::Column::IndicatorId.is_in(indicators))
+            .filter(indicator_value::Column::AdminUnitId.is_in(units))
+            .filter(indicator_value::Column::Period.is_in(periods))
+            .all(db)
+            .await?
+        {
+            let k = (
+                v.indicator_id,
+                v.admin_unit_id,
+                v.period.clone(),
+                v.disaggregation.clone(),
+            );
+            if wanted.contains(&k) {
+                out.insert(k, v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A feed entry to write at commit: the value as it now stands.
+pub struct Change {
+    /// The value's row.
+    pub value: indicator_value::Model,
+    /// Its indicator's code.
+    pub indicator_code: String,
+    /// Its unit's code.
+    pub unit_code: String,
+}
+
+/// A new or changed value, its revision written; returns the row as it now stands.
+pub async fn save<C: ConnectionTrait>(
+    db: &C,
+    row: indicator_value::ActiveModel,
+    who: &str,
+) -> AppResult<indicator_value::Model> {
+    let v = row.save(db).await?;
+    let id = match v.id {
+        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => id,
+        _ => return Err(crate::error::AppError::internal("a saved value has no id")),
+    };
+    let v = by_id(db, id).await?;
+    indicator_value_revision::ActiveModel {
+        indicator_value_id: Set(v.id),
+        version: Set(v.version),
+        value: Set(v.value.clone()),
+        status: Set(v.status),
+        comment: Set(v.comment.clone()),
+        deleted: Set(v.deleted),
+        changed_by: Set(Some(who.to_string())),
+        changed_at: Set(v.updated_at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(v)
+}
+
+/// A value by id (read back: decimals come as text only from a select).
+pub async fn by_id<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<indicator_value::Model> {
+    indicator_value::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| crate::error::AppError::NotFound("no such value".into()))
+}
+
+/// Values by id.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<Vec<indicator_value::Model>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            indicator_value::Entity::find()
+                .filter(indicator_value::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// A fresh value row to insert.
+pub fn new_row(
+    key: &Key,
+    value: Decimal,
+    comment: Option<String>,
+    status: ValueStatus,
+    who: &str,
+    user_id: Option<i64>,
+) -> indicator_value::ActiveModel {
+    let now = Utc::now();
+    indicator_value::ActiveModel {
+        indicator_id: Set(key.0),
+        admin_unit_id: Set(key.1),
+        period: Set(key.2.clone()),
+        disaggregation: Set(key.3.clone()),
+        value: Set(Some(DecimalText::new(value))),
+        comment: Set(comment),
+        status: Set(status),
+        stored_by_user_id: Set(user_id),
+        stored_by: Set(Some(who.to_string())),
+        version: Set(1),
+        deleted: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        status_reason: Set(None),
+        ..Default::default()
+    }
+}
+
+/// An existing row, changed by `f`, with its version and time moved on.
+pub fn changed(
+    v: &indicator_value::Model,
+    f: impl FnOnce(&mut indicator_value::ActiveModel),
+) -> indicator_value::ActiveModel {
+    let mut m = v.clone().into_active_model();
+    f(&mut m);
+    m.version = Set(v.version + 1);
+    m.updated_at = Set(Utc::now());
+    m
+}
+
+/// Makes value writers take turns on PostgreSQL, as SQLite's single writer does: a row lock
+/// on the feed counter, first thing in the transaction, held until it ends. Two batches that
+/// create the same value can then neither both insert it nor deadlock over rows locked in
+/// different orders. (Finer locking, per key, is left for when the bulk paths need it.)
+pub async fn take_turn<C: ConnectionTrait>(db: &C) -> AppResult<()> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        change_counter::Entity::find_by_id(FEED_COUNTER)
+            .lock_exclusive()
+            .one(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Takes the transaction's commit number and writes its feed entries with it: call last in
+/// a writing transaction (see the module documentation). Nothing to write takes no number.
+pub async fn commit_changes<C: ConnectionTrait>(db: &C, changes: Vec<Change>) -> AppResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    change_counter::Entity::update_many()
+        .col_expr(
+            change_counter::Column::Value,
+            Expr::col(change_counter::Column::Value).add(1),
+        )
+        .filter(change_counter::Column::Id.eq(FEED_COUNTER))
+        .exec(db)
+        .await?;
+    let seq = change_counter::Entity::find_by_id(FEED_COUNTER)
+        .one(db)
+        .await?
+        .map(|c| c.value)
+        .ok_or_else(|| crate::error::AppError::internal("the feed counter row is missing"))?;
+    let now = Utc::now();
+    let rows: Vec<indicator_value_change::ActiveModel> = changes
+        .into_iter()
+        .map(|c| indicator_value_change::ActiveModel {
+            commit_seq: Set(Some(seq)),
+            indicator_value_id: Set(c.value.id),
+            deleted: Set(c.value.deleted),
+            indicator_code: Set(c.indicator_code),
+            unit_code: Set(c.unit_code),
+            period: Set(c.value.period.clone()),
+            disaggregation: Set(c.value.disaggregation.clone()),
+            value: Set(c.value.value.clone()),
+            status: Set(Some(c.value.status)),
+            changed_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        indicator_value_change::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What a page of values is filtered by.
+#[derive(Clone, Debug, Default)]
+pub struct ValueQuery {
+    /// Only these indicators.
+    pub indicators: Option<Vec<i64>>,
+    /// Only these units.
+    pub units: Option<Vec<i64>>,
+    /// Periods from (inclusive, DHIS2 ids compare as text within one kind).
+    pub period_from: Option<String>,
+    /// Periods to (inclusive).
+    pub period_to: Option<String>,
+    /// Only these statuses.
+    pub statuses: Option<Vec<ValueStatus>>,
+    /// Only this disaggregation.
+    pub disaggregation: Option<String>,
+}
+
+/// One page of visible values (no tombstones), by id, with its total when asked.
+pub async fn page(
+    db: &sea_orm::DatabaseConnection,
+    visible: &Visible<Values>,
+    q: &ValueQuery,
+    request: &super::page::PageRequest,
+) -> AppResult<(
+    super::page::Rows<indicator_value::Model>,
+    super::page::Total,
+)> {
+    use indicator_value::Column as V;
+    let mut s = indicator_value::Entity::find()
+        .filter(visible.condition())
+        .filter(V::Deleted.eq(false));
+    if let Some(i) = &q.indicators {
+        s = s.filter(V::IndicatorId.is_in(i.iter().copied()));
+    }
+    if let Some(u) = &q.units {
+        s = s.filter(V::AdminUnitId.is_in(u.iter().copied()));
+    }
+    if let Some(f) = &q.period_from {
+        s = s.filter(V::Period.gte(f.as_str()));
+    }
+    if let Some(t) = &q.period_to {
+        s = s.filter(V::Period.lte(t.as_str()));
+    }
+    if let Some(st) = &q.statuses {
+        s = s.filter(V::Status.is_in(st.iter().copied()));
+    }
+    if let Some(d) = &q.disaggregation {
+        s = s.filter(V::Disaggregation.eq(d.as_str()));
+    }
+    let rows = super::page::fetch(db, s.clone(), &super::page::ById(V::Id), request).await?;
+    Ok((rows, super::page::Total::count_of(db, s)))
+}
+
+/// The revisions of a value, oldest first.
+pub async fn revisions<C: ConnectionTrait>(
+    db: &C,
+    value_id: i64,
+) -> AppResult<Vec<indicator_value_revision::Model>> {
+    Ok(indicator_value_revision::Entity::find()
+        .filter(indicator_value_revision::Column::IndicatorValueId.eq(value_id))
+        .order_by(indicator_value_revision::Column::Version, Order::Asc)
+        .all(db)
+        .await?)
+}
+
+/// One page of the feed after `after` (commit number, entry id): the entries a reader may
+/// see as they are (`in_scope` of his, or published and not deleted) and those that tell him
+/// a value he could see left his view (an earlier entry of the value was published). The
+/// caller decides, per entry, which of the two it is.
+pub async fn feed_page<C: ConnectionTrait>(
+    db: &C,
+    in_scope: &Visible<Values>,
+    after: Option<(i64, i64)>,
+    limit: u64,
+) -> AppResult<Vec<(indicator_value_change::Model, i64)>> {
+    use indicator_value_change::Column as F;
+    let published = Condition::all()
+        .add(F::Status.eq(ValueStatus::Published))
+        .add(F::Deleted.eq(false));
+    let earlier = Query::select()
+        .expr(Expr::val(1))
+        .from_as(
+            indicator_value_change::Entity,
+            sea_orm::sea_query::Alias::new("e"),
+        )
+        .cond_where(
+            Condition::all()
+                .add(
+                    Expr::col((sea_orm::sea_query::Alias::new("e"), F::IndicatorValueId))
+                        .equals((indicator_value_change::Entity, F::IndicatorValueId)),
+                )
+                .add(
+                    Expr::col((sea_orm::sea_query::Alias::new("e"), F::Status))
+                        .eq(ValueStatus::Published),
+                )
+                .add(
+                    Expr::col((sea_orm::sea_query::Alias::new("e"), F::CommitSeq))
+                        .lt(Expr::col((indicator_value_change::Entity, F::CommitSeq))),
+                ),
+        )
+        .to_owned();
+    let scoped_ids = indicator_value::Entity::find()
+        .select_only()
+        .column(indicator_value::Column::Id)
+        .filter(in_scope.condition())
+        .into_query();
+    let mut s = indicator_value_change::Entity::find()
+        .filter(F::CommitSeq.is_not_null())
+        .filter(
+            Condition::any()
+                .add(F::IndicatorValueId.in_subquery(scoped_ids))
+                .add(published)
+                .add(Expr::exists(earlier)),
+        );
+    if let Some((seq, id)) = after {
+        s = s.filter(
+            Condition::any()
+                .add(F::CommitSeq.gt(seq))
+                .add(Condition::all().add(F::CommitSeq.eq(seq)).add(F::Id.gt(id))),
+        );
+    }
+    let rows = s
+        .order_by(F::CommitSeq, Order::Asc)
+        .order_by(F::Id, Order::Asc)
+        .limit(limit)
+        .all(db)
+        .await?;
+    // The unit of each entry's value, for the caller's scope test.
+    let ids: Vec<i64> = rows.iter().map(|r| r.indicator_value_id).collect();
+    let units: HashMap<i64, i64> = by_ids(db, &ids)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v.admin_unit_id))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let unit = units.get(&r.indicator_value_id).copied().unwrap_or(0);
+            (r, unit)
+        })
+        .collect())
+}
