@@ -101,38 +101,55 @@ async fn unit_versions(
     Ok(out)
 }
 
-/// `submitIndicatorValues`: all rows or none. Reporters and managers submit `SUBMITTED` (or
-/// `DRAFT`) values; service accounts' values arrive `SUBMITTED`. The same row again changes
-/// nothing. An approved or published value is locked until a manager reopens it.
-pub async fn submit(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    rows: Vec<RowIn>,
-    draft: bool,
-    dry_run: bool,
-) -> AppResult<Batch<Submitted>> {
-    let access = &caller.access;
-    access.authorize_value_submission()?;
-    let principal = access.require()?;
-    if rows.len() > MAX_ROWS {
-        return Err(AppError::bad_input(
-            "values",
-            format!("at most {MAX_ROWS} rows a call"),
-        ));
-    }
-    let status = if draft && principal.kind == crate::auth::PrincipalKind::User {
+/// A row that passed its checks, ready to write.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// Its index among the rows given.
+    pub index: usize,
+    /// The value's key.
+    pub key: values::Key,
+    /// The value.
+    pub value: Decimal,
+    /// The comment.
+    pub comment: Option<String>,
+    /// The indicator's code, for the feed.
+    pub indicator_code: String,
+    /// The unit's code, for the feed.
+    pub unit_code: String,
+}
+
+/// The status a caller's submission arrives in: `DRAFT` when a user asks for drafts, else
+/// `SUBMITTED` (service accounts' values always).
+pub fn arrival_status(caller: &Caller, draft: bool) -> AppResult<ValueStatus> {
+    caller.access.authorize_value_submission()?;
+    let p = caller.access.require()?;
+    Ok(if draft && p.kind == crate::auth::PrincipalKind::User {
         ValueStatus::Draft
     } else {
         ValueStatus::Submitted
-    };
+    })
+}
+
+/// Checks rows against the catalogue, the units valid at each period's end and the caller's
+/// scope (three statements, whatever the number of rows): the rows that pass, and every
+/// refusal. `offset` is added to the indexes (for files read in chunks).
+pub async fn check(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rows: &[RowIn],
+    offset: usize,
+) -> AppResult<(Vec<Checked>, Vec<RowError>)> {
+    let access = &caller.access;
+    access.authorize_value_submission()?;
     let inds = indicators(db, rows.iter().map(|r| r.indicator.trim()).collect()).await?;
     let units = unit_versions(db, rows.iter().map(|r| r.unit.trim()).collect()).await?;
     let in_scope = access.scope_test().await?;
 
     let mut errors = Vec::new();
-    let mut checked: Vec<(values::Key, Decimal, Option<String>, String, String)> = Vec::new();
+    let mut checked: Vec<Checked> = Vec::new();
     let mut seen: HashMap<values::Key, usize> = HashMap::new();
-    for (index, r) in rows.iter().enumerate() {
+    for (i, r) in rows.iter().enumerate() {
+        let index = i + offset;
         let ind = inds.get(r.indicator.trim());
         if ind.is_none() {
             errors.push(err(
@@ -224,21 +241,72 @@ pub async fn submit(
                 .as_deref()
                 .map(crate::text::clean)
                 .filter(|c| !c.is_empty());
-            checked.push((key, value, comment, ind.code.clone(), unit.code.clone()));
+            checked.push(Checked {
+                index,
+                key,
+                value,
+                comment,
+                indicator_code: ind.code.clone(),
+                unit_code: unit.code.clone(),
+            });
         }
     }
+    Ok((checked, errors))
+}
+
+/// `submitIndicatorValues`: all rows or none. Reporters and managers submit `SUBMITTED` (or
+/// `DRAFT`) values; service accounts' values arrive `SUBMITTED`. The same row again changes
+/// nothing. An approved or published value is locked until a manager reopens it.
+pub async fn submit(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rows: Vec<RowIn>,
+    draft: bool,
+    dry_run: bool,
+) -> AppResult<Batch<Submitted>> {
+    let status = arrival_status(caller, draft)?;
+    if rows.len() > MAX_ROWS {
+        return Err(AppError::bad_input(
+            "values",
+            format!("at most {MAX_ROWS} rows a call"),
+        ));
+    }
+    let (checked, errors) = check(db, caller, &rows, 0).await?;
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-
-    let who = caller.actor.name.clone();
     let txn = super::begin(db, caller).await?;
     values::take_turn(&txn).await?;
-    let keys: Vec<values::Key> = checked.iter().map(|c| c.0.clone()).collect();
-    let found = values::existing(&txn, &keys).await?;
+    let (out, changes, errors) = write(&txn, caller, checked, status).await?;
+    if !errors.is_empty() {
+        txn.rollback().await?;
+        return Ok(Err(errors));
+    }
+    if dry_run {
+        txn.rollback().await?;
+        return Ok(Ok(out));
+    }
+    finish(txn, caller, &out, changes, status).await?;
+    Ok(Ok(out))
+}
+
+/// Writes checked rows inside the caller's transaction (after [`values::take_turn`]): what
+/// was written, the feed entries to commit, and the rows refused because their value is
+/// locked (approved or published).
+pub async fn write(
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &Caller,
+    checked: Vec<Checked>,
+    status: ValueStatus,
+) -> AppResult<(Submitted, Vec<values::Change>, Vec<RowError>)> {
+    let who = caller.actor.name.clone();
+    let keys: Vec<values::Key> = checked.iter().map(|c| c.key.clone()).collect();
+    let found = values::existing(txn, &keys).await?;
     let mut out = Submitted::default();
     let mut changes = Vec::new();
-    for (index, (key, value, comment, ind_code, unit_code)) in checked.into_iter().enumerate() {
+    let mut errors = Vec::new();
+    for c in checked {
+        let (index, key, value, comment) = (c.index, c.key, c.value, c.comment);
         let row = match found.get(&key) {
             None => {
                 out.created += 1;
@@ -279,29 +347,32 @@ pub async fn submit(
                 })
             }
         };
-        let saved = values::save(&txn, row, &who).await?;
+        let saved = values::save(txn, row, &who).await?;
         changes.push(values::Change {
             value: saved.clone(),
-            indicator_code: ind_code,
-            unit_code,
+            indicator_code: c.indicator_code,
+            unit_code: c.unit_code,
         });
         out.values.push(saved);
     }
-    if !errors.is_empty() {
-        txn.rollback().await?;
-        return Ok(Err(errors));
-    }
-    if dry_run {
-        txn.rollback().await?;
-        return Ok(Ok(out));
-    }
-    if !changes.is_empty() {
+    Ok((out, changes, errors))
+}
+
+/// Ends a submission: its audit event, its feed entries under the commit number, the commit.
+pub async fn finish(
+    txn: sea_orm::DatabaseTransaction,
+    caller: &Caller,
+    out: &Submitted,
+    changes: Vec<values::Change>,
+    status: ValueStatus,
+) -> AppResult<()> {
+    if let Some(first) = changes.first() {
         audit::record(
             &txn,
             &caller.actor,
             "indicator_values.submit",
             "indicator_value",
-            changes[0].value.id,
+            first.value.id,
             None,
             Some(serde_json::json!({
                 "created": out.created, "updated": out.updated, "unchanged": out.unchanged,
@@ -311,10 +382,8 @@ pub async fn submit(
         .await?;
     }
     values::commit_changes(&txn, changes).await?;
-    super::commit(txn, caller).await?;
-    Ok(Ok(out))
+    super::commit(txn, caller).await
 }
-
 /// A step of a value's review, or its deletion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
