@@ -365,3 +365,118 @@ async fn the_feed_neither_skips_nor_repeats_while_writers_commit_concurrently() 
         finals.len()
     );
 }
+
+#[tokio::test]
+async fn the_catalogue_the_aggregate_with_completeness_and_what_was_known_then() {
+    let app = demo().await;
+    let admin = token(&app, "admin").await;
+    let reporter = token(&app, "thapmuoi.reporter").await;
+    let manager = token(&app, "dongthap.manager").await;
+
+    // A summed indicator, added by the national admin; a province manager may not change it.
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            "mutation($i: CreateIndicatorInput!) { createIndicator(input: $i) { indicator { code aggregation direction } } }",
+            json!({"i": {"code": "NEW_COOPERATIVES", "name": "Số hợp tác xã thành lập mới", "unitOfMeasure": "HTX", "aggregation": "SUM"}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["createIndicator"]["indicator"]["aggregation"], "SUM",
+        "{body}"
+    );
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: UpdateIndicatorInput!) { updateIndicator(input: $i) { indicator { code } } }",
+            json!({"i": {"code": "NEW_COOPERATIVES", "direction": "LOWER_IS_BETTER"}}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+
+    let coop = |unit: &str, v: &str| json!({"indicatorCode": "NEW_COOPERATIVES", "unitCode": unit, "period": "2025", "value": v});
+    let (_, body) = app
+        .gql(
+            Some(&reporter),
+            SUBMIT,
+            json!({"i": {"values": [coop("30037", "3")]}}),
+        )
+        .await;
+    let first = body["data"]["submitIndicatorValues"]["values"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string();
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            SUBMIT,
+            json!({"i": {"values": [coop("30043", "2.5")]}}),
+        )
+        .await;
+    let second = body["data"]["submitIndicatorValues"]["values"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string();
+    let before_review = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    let agg = r#"{ indicatorAggregate(indicatorCode: "NEW_COOPERATIVES", unitCode: "82", period: "2025") { value unitsExpected unitsReported completeness missing { code } } }"#;
+    // The manager reads both submitted values: 5.5 over 2 of the province's communes.
+    let (_, body) = app.gql(Some(&manager), agg, json!({})).await;
+    let a = &body["data"]["indicatorAggregate"];
+    assert_eq!(a["value"], "5.5", "{body}");
+    assert_eq!(a["unitsReported"], 2);
+    let expected = a["unitsExpected"].as_u64().unwrap();
+    assert!(expected >= 6, "{body}");
+    assert_eq!(a["missing"].as_array().unwrap().len() as u64, expected - 2);
+    // Anonymous: nothing published yet.
+    let (_, body) = app.gql(None, agg, json!({})).await;
+    assert_eq!(
+        body["data"]["indicatorAggregate"]["unitsReported"], 0,
+        "{body}"
+    );
+    assert!(body["data"]["indicatorAggregate"]["value"].is_null());
+
+    // The province approves and publishes the commune's value, not the one its manager
+    // stored himself: nobody approves his own figures.
+    for step in ["approveIndicatorValues", "publishIndicatorValues"] {
+        let q = format!(
+            "mutation($i: IndicatorValueIdsInput!) {{ {step}(input: $i) {{ values {{ status }} }} }}"
+        );
+        let (_, body) = app
+            .gql(Some(&manager), &q, json!({"i": {"ids": [first]}}))
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        let (_, body) = app
+            .gql(Some(&manager), &q, json!({"i": {"ids": [second]}}))
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+    }
+    let (_, body) = app.gql(None, agg, json!({})).await;
+    let a = &body["data"]["indicatorAggregate"];
+    assert_eq!(
+        (a["value"].as_str(), a["unitsReported"].as_u64()),
+        (Some("3"), Some(1)),
+        "{body}"
+    );
+
+    // What was known before the review: submitted, version 1.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            r#"query($t: DateTime) { indicatorValues(filter: {indicatorCodes: ["NEW_COOPERATIVES"], unitCode: "30037"}, knownAt: $t) { nodes { status version value } } }"#,
+            json!({"t": before_review}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["indicatorValues"]["nodes"],
+        json!([{"status": "SUBMITTED", "version": 1, "value": "3"}]),
+        "{body}"
+    );
+}

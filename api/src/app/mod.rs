@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod imports;
+pub mod indicators;
 pub mod lookup;
 pub mod plans;
 pub mod trail;

@@ -494,6 +494,17 @@ pub async fn step(
             ));
             continue;
         }
+        if matches!(step, Step::Approve | Step::Reject(_))
+            && v.stored_by_user_id.is_some()
+            && v.stored_by_user_id == caller.actor.user_id
+        {
+            errors.push(err(
+                index,
+                "ids",
+                "you stored this figure: another manager reviews it",
+            ));
+            continue;
+        }
         let Some(to) = step.target_status(v.status) else {
             errors.push(err(
                 index,

@@ -240,6 +240,8 @@ pub struct ValueQuery {
     pub statuses: Option<Vec<ValueStatus>>,
     /// Only this disaggregation.
     pub disaggregation: Option<String>,
+    /// Tombstones too (to read what was known before a deletion).
+    pub include_deleted: bool,
 }
 
 /// One page of visible values (no tombstones), by id, with its total when asked.
@@ -253,9 +255,10 @@ pub async fn page(
     super::page::Total,
 )> {
     use indicator_value::Column as V;
-    let mut s = indicator_value::Entity::find()
-        .filter(visible.condition())
-        .filter(V::Deleted.eq(false));
+    let mut s = indicator_value::Entity::find().filter(visible.condition());
+    if !q.include_deleted {
+        s = s.filter(V::Deleted.eq(false));
+    }
     if let Some(i) = &q.indicators {
         s = s.filter(V::IndicatorId.is_in(i.iter().copied()));
     }
@@ -276,6 +279,30 @@ pub async fn page(
     }
     let rows = super::page::fetch(db, s.clone(), &super::page::ById(V::Id), request).await?;
     Ok((rows, super::page::Total::count_of(db, s)))
+}
+
+/// The revision of each value that was current at `at` (none for a value not yet stored).
+pub async fn known_at<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    at: chrono::DateTime<Utc>,
+) -> AppResult<HashMap<i64, indicator_value_revision::Model>> {
+    use indicator_value_revision::Column as R;
+    let mut out: HashMap<i64, indicator_value_revision::Model> = HashMap::new();
+    for r in indicator_value_revision::Entity::find()
+        .filter(R::IndicatorValueId.is_in(ids.iter().copied()))
+        .filter(R::ChangedAt.lte(at))
+        .all(db)
+        .await?
+    {
+        match out.get(&r.indicator_value_id) {
+            Some(o) if o.version >= r.version => {}
+            _ => {
+                out.insert(r.indicator_value_id, r);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The revisions of a value, oldest first.

@@ -234,6 +234,32 @@ pub struct IndicatorValueChangePage {
     pub has_next_page: bool,
 }
 
+/// Values rolled up over the units below one, with completeness.
+#[derive(SimpleObject)]
+pub struct IndicatorAggregate {
+    /// The indicator.
+    pub indicator: Indicator,
+    /// The unit rolled up over (valid at the period's end).
+    pub unit: AdminUnit,
+    /// The period.
+    pub period: String,
+    /// The level of the units counted.
+    pub level: super::units::AdminLevel,
+    /// The disaggregation.
+    pub disaggregation: String,
+    /// The sum or mean of the values reported, by the indicator's aggregation; null when the
+    /// indicator does not aggregate (`NONE`) or nothing was reported.
+    pub value: Option<Decimal>,
+    /// Units expected to report: those at `level` under the unit, valid at the period's end.
+    pub units_expected: usize,
+    /// Of those, the units whose value you may read and that reported.
+    pub units_reported: usize,
+    /// `unitsReported / unitsExpected` (0 to 1; 0 when none is expected).
+    pub completeness: f64,
+    /// The units that have not reported (at most 500).
+    pub missing: Vec<AdminUnit>,
+}
+
 /// Indicator values.
 #[derive(Default)]
 pub struct ValuesQuery;
@@ -248,10 +274,15 @@ impl ValuesQuery {
         #[graphql(desc = "Which values.")] filter: Option<IndicatorValueFilter>,
         #[graphql(desc = "At most this many from the start.")] first: Option<i32>,
         #[graphql(desc = "Items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Read what was known at this instant: each value as its revision then (values not yet stored, or deleted then, are left out; a page may then hold fewer items)."
+        )]
+        known_at: Option<DateTime>,
     ) -> Result<IndicatorValueConnection> {
         let f = filter.unwrap_or_default();
         let d = db(ctx)?;
         let mut q = crate::services::values::ValueQuery {
+            include_deleted: known_at.is_some(),
             period_from: f.period_from,
             period_to: f.period_to,
             statuses: f.statuses.map(|s| s.into_iter().map(Into::into).collect()),
@@ -281,13 +312,109 @@ impl ValuesQuery {
         };
         let request = pagination::page_request(&args, max_page(ctx))?;
         let visible = access(ctx)?.visible_values();
-        let (rows, total) = crate::services::values::page(d, &visible, &q, &request).await?;
+        let (mut rows, total) = crate::services::values::page(d, &visible, &q, &request).await?;
+        if let Some(at) = known_at {
+            let ids: Vec<i64> = rows.rows.iter().map(|v| v.id).collect();
+            let then = crate::services::values::known_at(d, &ids, at.0).await?;
+            let internal = access(ctx)?.value_scope_test().await?;
+            rows.rows = rows
+                .rows
+                .into_iter()
+                .filter_map(|mut v| {
+                    let r = then.get(&v.id)?;
+                    if r.deleted
+                        || (!internal(v.admin_unit_id) && r.status != E::ValueStatus::Published)
+                    {
+                        return None;
+                    }
+                    v.value = r.value.clone();
+                    v.status = r.status;
+                    v.comment = r.comment.clone();
+                    v.version = r.version;
+                    v.updated_at = r.changed_at;
+                    v.deleted = false;
+                    Some(v)
+                })
+                .collect();
+        }
         let page = pagination::Page::from_rows(
             rows.map(|v| IndicatorValue(Arc::new(v))),
             |v: &IndicatorValue| (String::new(), v.0.id),
             total,
         );
         Ok(IndicatorValueConnection { page })
+    }
+
+    /// An indicator rolled up over the units at `level` (default `COMMUNE`) under a unit, for
+    /// a period: the values you may read (published ones for everyone), optionally the
+    /// approved and published ones only, with completeness.
+    #[allow(clippy::too_many_arguments)]
+    async fn indicator_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Indicator code.")] indicator_code: String,
+        #[graphql(desc = "Unit code, resolved at the period's end.")] unit_code: String,
+        #[graphql(desc = "DHIS2 period.")] period: String,
+        #[graphql(desc = "The level of the units rolled up (default COMMUNE).")] level: Option<
+            super::units::AdminLevel,
+        >,
+        #[graphql(desc = "Disaggregation.", default_with = "String::from(\"total\")")]
+        disaggregation: String,
+        #[graphql(desc = "Only approved and published values.", default = false)]
+        approved_only: bool,
+    ) -> Result<Option<IndicatorAggregate>> {
+        let d = db(ctx)?;
+        let p = crate::period::Period::parse(&period).ok_or_else(|| {
+            AppError::bad_input(
+                "period",
+                "not a DHIS2 period (2024, 2024S1, 2024Q3, 202406)",
+            )
+        })?;
+        crate::graphql::query::check_code(&unit_code)?;
+        let Some(ind) = crate::services::plans::indicator_by_code(d, &indicator_code).await? else {
+            return Err(AppError::bad_input("indicatorCode", "no such indicator").into());
+        };
+        let Some(root) = crate::services::units::by_code(d, &unit_code, p.end(), None).await?
+        else {
+            return Ok(None);
+        };
+        let level = level.unwrap_or(super::units::AdminLevel::Commune);
+        let agg = crate::services::value_aggregate::aggregate(
+            d,
+            &access(ctx)?.visible_values(),
+            &ind,
+            &root,
+            period.trim(),
+            level.into(),
+            disaggregation.trim(),
+            approved_only,
+        )
+        .await?;
+        let day = p.end();
+        let reported: std::collections::HashSet<i64> = agg.reported.iter().copied().collect();
+        let expected = agg.expected.len();
+        Ok(Some(IndicatorAggregate {
+            indicator: Indicator(Arc::new(ind)),
+            unit: AdminUnit::from_node(UnitNode::new(Arc::new(root), day)),
+            period: period.trim().to_string(),
+            level,
+            disaggregation: disaggregation.trim().to_string(),
+            value: agg.value.map(|v| Decimal(v.to_string())),
+            units_expected: expected,
+            units_reported: reported.len(),
+            completeness: if expected == 0 {
+                0.0
+            } else {
+                reported.len() as f64 / expected as f64
+            },
+            missing: agg
+                .expected
+                .into_iter()
+                .filter(|u| !reported.contains(&u.id))
+                .take(500)
+                .map(|u| AdminUnit::from_node(UnitNode::new(Arc::new(u), day)))
+                .collect(),
+        }))
     }
 
     /// The change feed: every committed change of the values you may read, in commit order,
@@ -481,6 +608,51 @@ async fn step(
     }
 }
 
+/// An indicator to add to the catalogue.
+#[derive(InputObject)]
+pub struct CreateIndicatorInput {
+    /// Code: upper-case ASCII letters, digits and `_` (`GRDP_GROWTH`).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Unit of measure ("%", "tỷ đồng").
+    pub unit_of_measure: String,
+    /// Category (default `ECONOMY`).
+    pub category: Option<super::plans::IndicatorCategory>,
+    /// Whether higher or lower is better (default `HIGHER_IS_BETTER`).
+    pub direction: Option<super::plans::Direction>,
+    /// How lower units' values combine (default `NONE`).
+    pub aggregation: Option<super::plans::Aggregation>,
+}
+
+/// A change to an indicator; absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateIndicatorInput {
+    /// The indicator's code.
+    pub code: String,
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New unit of measure.
+    pub unit_of_measure: Option<String>,
+    /// New category.
+    pub category: Option<super::plans::IndicatorCategory>,
+    /// New direction.
+    pub direction: Option<super::plans::Direction>,
+    /// New aggregation.
+    pub aggregation: Option<super::plans::Aggregation>,
+}
+
+/// The indicator written.
+#[derive(SimpleObject)]
+pub struct IndicatorPayload {
+    /// The indicator as it now stands.
+    pub indicator: Indicator,
+}
+
 /// Submitting and reviewing indicator values.
 #[derive(Default)]
 pub struct ValuesMutation;
@@ -524,6 +696,48 @@ impl ValuesMutation {
             }),
             Err(errors) => Err(refuse_rows(ctx, errors)),
         }
+    }
+
+    /// Adds an indicator to the catalogue (managers and admins).
+    async fn create_indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The indicator.")] input: CreateIndicatorInput,
+    ) -> Result<IndicatorPayload> {
+        let who = caller(ctx)?;
+        let f = crate::app::indicators::IndicatorFields {
+            name: Some(input.name),
+            description: input.description,
+            unit_of_measure: Some(input.unit_of_measure),
+            category: input.category.map(Into::into),
+            direction: input.direction.map(Into::into),
+            aggregation: input.aggregation.map(Into::into),
+        };
+        let i = crate::app::indicators::create(db(ctx)?, &who, &input.code, f).await?;
+        Ok(IndicatorPayload {
+            indicator: Indicator(Arc::new(i)),
+        })
+    }
+
+    /// Changes an indicator (national managers and admins: the catalogue is shared).
+    async fn update_indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change.")] input: UpdateIndicatorInput,
+    ) -> Result<IndicatorPayload> {
+        let who = caller(ctx)?;
+        let f = crate::app::indicators::IndicatorFields {
+            name: input.name,
+            description: input.description,
+            unit_of_measure: input.unit_of_measure,
+            category: input.category.map(Into::into),
+            direction: input.direction.map(Into::into),
+            aggregation: input.aggregation.map(Into::into),
+        };
+        let i = crate::app::indicators::update(db(ctx)?, &who, &input.code, f).await?;
+        Ok(IndicatorPayload {
+            indicator: Indicator(Arc::new(i)),
+        })
     }
 
     /// Approves submitted values (managers of a unit above): they lock.
