@@ -66,9 +66,13 @@ enum Op {
     SubmitProgressReport,
     ReviewProgressReport,
     ReadAuditTrail,
+    ReadPublishedValue,
+    ReadSubmittedValue,
+    SubmitValue,
+    ApproveValue,
 }
 
-const OPS: [Op; 20] = [
+const OPS: [Op; 24] = [
     Op::ReadUnit,
     Op::ReadAgency,
     Op::ReadPublicPlan,
@@ -89,6 +93,10 @@ const OPS: [Op; 20] = [
     Op::SubmitProgressReport,
     Op::ReviewProgressReport,
     Op::ReadAuditTrail,
+    Op::ReadPublishedValue,
+    Op::ReadSubmittedValue,
+    Op::SubmitValue,
+    Op::ApproveValue,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,6 +207,23 @@ fn expected(who: Who, home: Home, place: Place, op: Op) -> Outcome {
             (Who::User(Role::Manager), _) => place == Place::Own,
             _ => false,
         }),
+        // Values: published ones for anyone; the others in the scope of users and of service
+        // accounts with `values:read` (the matrix's have it).
+        Op::ReadPublishedValue => Outcome::Allow,
+        Op::ReadSubmittedValue => allow_if(reads_scope && in_scope),
+        // Reporters and managers submit for their scope, late figures for historical units
+        // included; national admins too; the matrix's service accounts lack `values:write`.
+        Op::SubmitValue => allow_if(match (who, home) {
+            (Who::User(Role::Admin), Home::National) => true,
+            (Who::User(Role::Reporter | Role::Manager), _) => in_scope,
+            _ => false,
+        }),
+        // Managers review the values of units strictly below their own (national ones: all).
+        Op::ApproveValue => allow_if(match (who, home) {
+            (Who::User(Role::Manager | Role::Admin), Home::National) => true,
+            (Who::User(Role::Manager), _) => in_scope && place != Place::Own,
+            _ => false,
+        }),
         // The trail: managers and admins whose scope holds the entity.
         Op::ReadAuditTrail => {
             allow_if(matches!(who, Who::User(Role::Manager | Role::Admin)) && in_scope)
@@ -230,6 +255,11 @@ struct Objects {
     issued_internal_plan: Option<String>,
     report: Option<String>,
     task: Option<String>,
+    published_value: Option<String>,
+    submitted_value: Option<String>,
+    value_period: &'static str,
+    unit_code: Option<String>,
+    indicator_code: String,
     user: String,
     service_account: String,
 }
@@ -379,6 +409,43 @@ async fn place_objects(db: &DatabaseConnection, unit: UnitRef, n: usize) -> Obje
     objects.issued_internal_plan = Some(gid("Plan", internal.id));
     objects.report = Some(gid("ProgressReport", report.id));
     objects.task = Some(gid("Assignment", task.id));
+    // Values: a period whose end the unit was valid at.
+    let period = if u.valid_to.is_some() { "2024" } else { "2025" };
+    let ind = entity::indicator::Entity::find()
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the demo has indicators");
+    let value = |status: entity::enums::ValueStatus, disaggregation: &str| {
+        entity::indicator_value::ActiveModel {
+            indicator_id: Set(ind.id),
+            admin_unit_id: Set(u.id),
+            period: Set(period.into()),
+            disaggregation: Set(disaggregation.into()),
+            value: Set(Some(entity::DecimalText::new(rust_decimal::Decimal::new(
+                65, 1,
+            )))),
+            status: Set(status),
+            version: Set(1),
+            deleted: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    };
+    let published = value(entity::enums::ValueStatus::Published, "total")
+        .insert(db)
+        .await
+        .unwrap();
+    let submitted = value(entity::enums::ValueStatus::Submitted, "urban")
+        .insert(db)
+        .await
+        .unwrap();
+    objects.published_value = Some(gid("IndicatorValue", published.id));
+    objects.submitted_value = Some(gid("IndicatorValue", submitted.id));
+    objects.value_period = period;
+    objects.unit_code = Some(u.code.clone());
+    objects.indicator_code = ind.code.clone();
     objects
 }
 
@@ -451,6 +518,34 @@ fn decode_gid(id: &str) -> i64 {
     )
     .unwrap();
     text.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// A fresh submitted value at the place (each approval case its own).
+async fn fresh_value(db: &DatabaseConnection, o: &Objects, n: usize) -> Option<String> {
+    let model =
+        entity::indicator_value::Entity::find_by_id(decode_gid(o.submitted_value.as_ref()?))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+    let now = Utc::now();
+    let v = entity::indicator_value::ActiveModel {
+        indicator_id: Set(model.indicator_id),
+        admin_unit_id: Set(model.admin_unit_id),
+        period: Set(model.period.clone()),
+        disaggregation: Set(format!("case-{n}")),
+        value: Set(model.value.clone()),
+        status: Set(entity::enums::ValueStatus::Submitted),
+        version: Set(1),
+        deleted: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    Some(gid("IndicatorValue", v.id))
 }
 
 /// A fresh submitted report on the task placed with a report (each review case its own).
@@ -555,6 +650,21 @@ fn request(
                 json!({"i": {"id": r, "expectedVersion": 1, "decision": "ACCEPT"}}),
             )
         }),
+        Op::ReadPublishedValue => read(&o.published_value),
+        Op::ReadSubmittedValue => read(&o.submitted_value),
+        Op::SubmitValue => o.unit_code.as_ref().map(|u| {
+            (
+                "mutation($i: SubmitIndicatorValuesInput!) { submitIndicatorValues(input: $i) { created updated } }",
+                json!({"i": {"values": [{"indicatorCode": o.indicator_code, "unitCode": u,
+                    "period": o.value_period, "disaggregation": format!("sub-{n}"), "value": "7"}]}}),
+            )
+        }),
+        Op::ApproveValue => fresh.map(|v| {
+            (
+                "mutation($i: IndicatorValueIdsInput!) { approveIndicatorValues(input: $i) { values { id } } }",
+                json!({"i": {"ids": [v]}}),
+            )
+        }),
         Op::ReadAuditTrail => o.public_plan.as_ref().map(|p| {
             (
                 "query($id: ID!) { auditEvents(entityType: PLAN, entityId: $id) { totalCount } }",
@@ -619,10 +729,10 @@ async fn the_access_matrix_holds_case_by_case() {
                 } else {
                     1
                 };
-                let fresh = if op == Op::ReviewProgressReport {
-                    fresh_report(&app.db, objects).await
-                } else {
-                    None
+                let fresh = match op {
+                    Op::ReviewProgressReport => fresh_report(&app.db, objects).await,
+                    Op::ApproveValue => fresh_value(&app.db, objects, cases).await,
+                    _ => None,
                 };
                 let Some((query, vars)) = request(
                     op,

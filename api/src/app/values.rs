@@ -45,6 +45,8 @@ pub struct RowError {
     pub field: &'static str,
     /// Why.
     pub message: String,
+    /// Whether it is a refusal of the caller (`FORBIDDEN`) rather than bad input.
+    pub forbidden: bool,
 }
 
 /// What a submission did (or would do, in a dry run).
@@ -68,6 +70,14 @@ fn err(index: usize, field: &'static str, message: impl Into<String>) -> RowErro
         index,
         field,
         message: message.into(),
+        forbidden: false,
+    }
+}
+
+fn refused(index: usize, field: &'static str, message: impl Into<String>) -> RowError {
+    RowError {
+        forbidden: true,
+        ..err(index, field, message)
     }
 }
 
@@ -213,7 +223,7 @@ pub async fn check(
                         None
                     }
                     Some(u) if !in_scope(u.id) => {
-                        errors.push(err(
+                        errors.push(refused(
                             index,
                             "unitCode",
                             format!("{} ({}) is outside your scope", u.name, u.code),
@@ -470,8 +480,8 @@ pub async fn step(
             continue;
         };
         if !in_scope(v.admin_unit_id) && v.status != ValueStatus::Published {
-            // Not even readable: the same answer as a missing one.
-            errors.push(err(index, "ids", "no such value"));
+            // As `node(id)` answers for a value one may not read.
+            errors.push(refused(index, "ids", "this value is outside your scope"));
             continue;
         }
         if v.deleted {
@@ -487,7 +497,7 @@ pub async fn step(
             _ => reviews(v.admin_unit_id),
         };
         if !allowed {
-            errors.push(err(
+            errors.push(refused(
                 index,
                 "ids",
                 "not yours to change: values are reviewed by managers of a unit above",
@@ -498,7 +508,7 @@ pub async fn step(
             && v.stored_by_user_id.is_some()
             && v.stored_by_user_id == caller.actor.user_id
         {
-            errors.push(err(
+            errors.push(refused(
                 index,
                 "ids",
                 "you stored this figure: another manager reviews it",

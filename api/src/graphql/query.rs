@@ -141,6 +141,9 @@ impl NodeQuery {
                 .load_one(row)
                 .await?
                 .map(|i| Node::Indicator(Indicator(i))),
+            "IndicatorValue" => super::values::value_node(ctx, row)
+                .await?
+                .map(Node::IndicatorValue),
             _ => None,
         })
     }

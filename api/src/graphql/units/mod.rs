@@ -287,6 +287,8 @@ pub enum Node {
     Agency(super::plans::Agency),
     /// An indicator.
     Indicator(super::plans::Indicator),
+    /// An indicator value.
+    IndicatorValue(super::values::IndicatorValue),
 }
 
 impl AdminUnit {

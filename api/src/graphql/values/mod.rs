@@ -62,7 +62,7 @@ pub struct IndicatorValue(pub Arc<crate::model::indicator_value::Model>);
 #[Object]
 impl IndicatorValue {
     /// Global id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         node_id("IndicatorValue", self.0.id)
     }
     /// The indicator.
@@ -556,9 +556,15 @@ fn refuse_rows(ctx: &Context<'_>, errors: Vec<uc::RowError>) -> async_graphql::E
     let mut all: Vec<async_graphql::Error> = errors
         .into_iter()
         .map(|e| {
-            AppError::bad_input(e.field, e.message)
-                .extend()
-                .extend_with(|_, x| x.set("index", e.index as u64))
+            let base = if e.forbidden {
+                AppError::Forbidden(e.message).extend()
+            } else {
+                AppError::bad_input(e.field, e.message).extend()
+            };
+            base.extend_with(|_, x| {
+                x.set("index", e.index as u64);
+                x.set("field", e.field);
+            })
         })
         .collect();
     let last = all
@@ -786,5 +792,21 @@ impl ValuesMutation {
         #[graphql(desc = "The values.")] input: IndicatorValueIdsInput,
     ) -> Result<IndicatorValuesPayload> {
         step(ctx, input, uc::Step::Delete).await
+    }
+}
+
+/// A value by id for `node`: none when there is none (or it was deleted), the refusal when
+/// it may not be read (unpublished, outside the caller's scope).
+pub(crate) async fn value_node(ctx: &Context<'_>, id: i64) -> Result<Option<IndicatorValue>> {
+    let v = match crate::services::values::by_id(db(ctx)?, id).await {
+        Ok(v) if !v.deleted => v,
+        Ok(_) | Err(AppError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let a = access(ctx)?;
+    if v.status == E::ValueStatus::Published || a.value_scope_test().await?(v.admin_unit_id) {
+        Ok(Some(IndicatorValue(Arc::new(v))))
+    } else {
+        Err(a.denied("this value").into())
     }
 }
