@@ -39,6 +39,8 @@ pub struct RequestContext {
     /// The pool this request reads and writes through (the primary, or a replica for a
     /// query).
     pub db: Pool,
+    /// The unit hierarchy, read once per request (`units`).
+    pub units: tokio::sync::OnceCell<Arc<crate::services::unit_snapshot::UnitSnapshot>>,
 }
 
 /// Attaches the context of one request to it.
@@ -56,12 +58,26 @@ pub fn prepare(
         client_address: info.client_address,
         claim: info.claim,
         db: db.clone(),
+        units: tokio::sync::OnceCell::new(),
     })
 }
 
 /// The request's context.
 pub(crate) fn context<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
     ctx.data::<RequestContext>()
+}
+
+/// The unit hierarchy as of the latest committed import: the generation is read once per
+/// request, the snapshot rebuilt only when it moved.
+pub(crate) async fn units(
+    ctx: &Context<'_>,
+) -> Result<Arc<crate::services::unit_snapshot::UnitSnapshot>> {
+    let c = context(ctx)?;
+    let cache = ctx.data::<Arc<crate::services::unit_snapshot::UnitCache>>()?;
+    Ok(c.units
+        .get_or_try_init(|| cache.current(&c.db))
+        .await?
+        .clone())
 }
 
 /// The pool of this request.

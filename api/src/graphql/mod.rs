@@ -63,6 +63,9 @@ pub fn build_schema(
     .data(std::sync::Arc::new(
         crate::services::unit_search::UnitSearchIndex::default(),
     ))
+    .data(std::sync::Arc::new(
+        crate::services::unit_snapshot::UnitCache::default(),
+    ))
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(32)

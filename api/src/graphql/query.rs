@@ -8,7 +8,6 @@ use super::scalars::decode_node_id;
 use super::units::{AdminLevel, AdminUnit, Node, UnitNode, loaders};
 use crate::clock;
 use crate::error::AppError;
-use crate::services::units;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -55,9 +54,10 @@ pub(crate) async fn unit_by_code(
 ) -> Result<Option<UnitNode>> {
     check_code(code)?;
     let day = date(as_of);
-    Ok(units::by_code(db(ctx)?, code, day, level.map(Into::into))
+    Ok(super::context::units(ctx)
         .await?
-        .map(|u| UnitNode::new(Arc::new(u), day)))
+        .by_code(code, day, level.map(Into::into))
+        .map(|u| UnitNode::new(u, day)))
 }
 
 /// A plan by id: none when there is no such plan, the policy's refusal when it may not be read.
@@ -83,10 +83,9 @@ impl NodeQuery {
         };
         let l = loaders(ctx)?;
         Ok(match kind.as_str() {
-            "AdminUnit" => l
-                .unit
-                .load_one(row)
+            "AdminUnit" => super::context::units(ctx)
                 .await?
+                .unit(row)
                 .map(|u| AdminUnit::from_node(UnitNode::new(u, clock::today())).into()),
             "Plan" => readable_plan(ctx, row).await?.map(Node::Plan),
             "Target" => match l.target.load_one(row).await? {

@@ -15,6 +15,7 @@ pub mod targets;
 pub mod unit_files;
 pub mod unit_import;
 pub mod unit_search;
+pub mod unit_snapshot;
 pub mod units;
 pub mod users;
 pub mod validity;

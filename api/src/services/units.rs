@@ -3,9 +3,7 @@
 use crate::error::AppResult;
 use chrono::NaiveDate;
 use entity::admin_unit::{self, Column, Entity as AdminUnit};
-use entity::admin_unit_lineage::{self, Entity as Lineage};
 use entity::enums::AdminLevel;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
@@ -96,41 +94,6 @@ pub async fn children_of<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The communes valid on `date` of several provinces, whether they hang under a district (before
-/// July 2025) or directly under the province (after): two statements whatever the count.
-pub async fn communes_of_provinces<C: ConnectionTrait>(
-    db: &C,
-    province_ids: &[i64],
-    date: NaiveDate,
-) -> AppResult<HashMap<i64, Vec<admin_unit::Model>>> {
-    let districts = AdminUnit::find()
-        .filter(Column::ParentId.is_in(province_ids.iter().copied()))
-        .filter(Column::Level.eq(AdminLevel::District))
-        .filter(valid_on(date))
-        .all(db)
-        .await?;
-    let province_of: HashMap<i64, i64> = districts
-        .iter()
-        .filter_map(|d| d.parent_id.map(|p| (d.id, p)))
-        .chain(province_ids.iter().map(|p| (*p, *p)))
-        .collect();
-    let rows = AdminUnit::find()
-        .filter(Column::Level.eq(AdminLevel::Commune))
-        .filter(Column::ParentId.is_in(province_of.keys().copied()))
-        .filter(valid_on(date))
-        .order_by_asc(Column::SortKey)
-        .order_by_asc(Column::Id)
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<admin_unit::Model>> = HashMap::new();
-    for row in rows {
-        if let Some(province) = row.parent_id.and_then(|p| province_of.get(&p)) {
-            out.entry(*province).or_default().push(row);
-        }
-    }
-    Ok(out)
-}
-
 /// Which way to follow lineage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -138,39 +101,6 @@ pub enum Direction {
     Successors,
     /// From a unit to the units it was formed from.
     Predecessors,
-}
-
-/// Direct lineage links of several units, in one statement.
-pub async fn lineage_of<C: ConnectionTrait>(
-    db: &C,
-    unit_ids: &[i64],
-    direction: Direction,
-) -> AppResult<HashMap<i64, Vec<admin_unit_lineage::Model>>> {
-    let (from, _) = match direction {
-        Direction::Successors => (
-            admin_unit_lineage::Column::PredecessorId,
-            admin_unit_lineage::Column::SuccessorId,
-        ),
-        Direction::Predecessors => (
-            admin_unit_lineage::Column::SuccessorId,
-            admin_unit_lineage::Column::PredecessorId,
-        ),
-    };
-    let rows = Lineage::find()
-        .filter(Expr::col(from).is_in(unit_ids.iter().copied()))
-        .order_by_asc(admin_unit_lineage::Column::EffectiveOn)
-        .order_by_asc(admin_unit_lineage::Column::Id)
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<admin_unit_lineage::Model>> = HashMap::new();
-    for row in rows {
-        let key = match direction {
-            Direction::Successors => row.predecessor_id,
-            Direction::Predecessors => row.successor_id,
-        };
-        out.entry(key).or_default().push(row);
-    }
-    Ok(out)
 }
 
 /// Units valid on a date, counted by level: (provinces, districts, communes).

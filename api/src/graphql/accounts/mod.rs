@@ -28,10 +28,9 @@ use super::context::db as database;
 /// A principal's home unit, seen today.
 pub(crate) async fn home_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<AdminUnit>> {
     match id {
-        Some(id) => Ok(loaders(ctx)?
-            .unit
-            .load_one(id)
+        Some(id) => Ok(super::context::units(ctx)
             .await?
+            .unit(id)
             .map(|u| AdminUnit::from_node(UnitNode::new(u, clock::today())))),
         None => Ok(None),
     }

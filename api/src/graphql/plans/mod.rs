@@ -200,10 +200,9 @@ async fn agencies_by_ids(ctx: &Context<'_>, ids: Vec<i64>) -> Result<Vec<Agency>
 }
 
 async fn unit_at(ctx: &Context<'_>, id: i64, day: NaiveDate) -> Result<AdminUnit> {
-    let unit = loaders(ctx)?
-        .unit
-        .load_one(id)
+    let unit = super::context::units(ctx)
         .await?
+        .unit(id)
         .ok_or_else(|| AppError::internal(format!("unit {id} is missing")))?;
     Ok(AdminUnit::from_node(UnitNode::new(unit, day)))
 }

@@ -1,7 +1,7 @@
 //! Reading plans, their tasks and duties, agencies and indicators.
 
 use crate::error::AppError;
-use crate::graphql::context::{access, db, loaders, max_page};
+use crate::graphql::context::{access, db, max_page};
 use crate::graphql::pagination::{self, PageArgs};
 use crate::graphql::plans::{
     Agency, AgencyConnection, AssignmentSummary, Indicator, IndicatorConnection, IndicatorFilter,
@@ -267,13 +267,13 @@ impl PlansQuery {
         let (total, per) =
             targets::target_summary(d, &selection, year, &a.visible_plans(), in_scope, today)
                 .await?;
-        let l = loaders(ctx)?;
-        let found = l.unit.load_many(per.keys().copied()).await?;
+        let snapshot = crate::graphql::context::units(ctx).await?;
         let per_unit = per
             .iter()
             .map(|(u, c)| {
-                let unit = found
-                    .get(u)
+                let unit = snapshot
+                    .unit(*u)
+                    .as_ref()
                     .map(|m| AdminUnit::from_node(UnitNode::new(m.clone(), today)));
                 TargetSummary::new(unit, c, Vec::new())
             })
@@ -303,12 +303,12 @@ impl PlansQuery {
             day,
         )
         .await?;
-        let l = loaders(ctx)?;
-        let units = l.unit.load_many(groups.iter().map(|(u, _)| *u)).await?;
+        let snapshot = crate::graphql::context::units(ctx).await?;
         let mut per_unit = Vec::new();
         for (unit_id, counts) in &groups {
-            let unit = units
-                .get(unit_id)
+            let unit = snapshot
+                .unit(*unit_id)
+                .as_ref()
                 .map(|u| AdminUnit::from_node(UnitNode::new(u.clone(), day)));
             per_unit.push(AssignmentSummary::new(unit, counts.clone(), Vec::new()));
         }

@@ -351,10 +351,9 @@ connection!(CommuneConnection, CommuneEdge, Commune, "communes");
 pub(crate) use super::context::{loaders, max_page};
 
 async fn load_unit(ctx: &Context<'_>, id: i64, as_of: NaiveDate) -> Result<Option<UnitNode>> {
-    Ok(loaders(ctx)?
-        .unit
-        .load_one(id)
+    Ok(super::context::units(ctx)
         .await?
+        .unit(id)
         .map(|u| UnitNode::new(u, as_of)))
 }
 
@@ -385,14 +384,11 @@ impl UnitNode {
     }
 
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<UnitNode>> {
-        let rows = loaders(ctx)?
-            .children
-            .load_one((self.unit.id, self.as_of))
+        Ok(super::context::units(ctx)
             .await?
-            .unwrap_or_default();
-        Ok(rows
-            .iter()
-            .map(|u| UnitNode::new(Arc::new(u.clone()), self.as_of))
+            .children_of(self.unit.id, self.as_of)
+            .into_iter()
+            .map(|u| UnitNode::new(u, self.as_of))
             .collect())
     }
 
@@ -402,23 +398,15 @@ impl UnitNode {
         direction: Direction,
         transitive: bool,
     ) -> Result<Vec<LineageLink>> {
-        let loaders = loaders(ctx)?;
+        let snapshot = super::context::units(ctx).await?;
         let mut seen: HashSet<i64> = HashSet::from([self.unit.id]);
         let mut frontier = vec![self.unit.id];
         let mut links = Vec::new();
-        // Each round is one batched statement; real chains are one or two changes long.
+        // Real chains are one or two changes long.
         for _ in 0..8 {
-            let found = loaders
-                .lineage
-                .load_many(frontier.iter().map(|id| (*id, direction)))
-                .await?;
             let mut next = Vec::new();
             for id in &frontier {
-                for link in found
-                    .get(&(*id, direction))
-                    .map(|v| v.as_slice())
-                    .unwrap_or_default()
-                {
+                for link in snapshot.lineage(*id, direction) {
                     let other = match direction {
                         Direction::Successors => link.successor_id,
                         Direction::Predecessors => link.predecessor_id,
@@ -441,10 +429,9 @@ impl UnitNode {
                 Direction::Predecessors => l.predecessor_id,
             })
             .collect();
-        let units = loaders.unit.load_many(ids.iter().copied()).await?;
         let mut out = Vec::new();
         for (link, id) in links.iter().zip(ids) {
-            let unit = units.get(&id).ok_or_else(|| {
+            let unit = snapshot.unit(id).ok_or_else(|| {
                 AppError::internal(format!("lineage {} names missing unit {id}", link.id))
             })?;
             out.push(LineageLink {
@@ -583,14 +570,11 @@ unit_object!(
             #[graphql(desc = "At most this many from the end.")] last: Option<i32>,
             #[graphql(desc = "Items before this cursor.")] before: Option<String>,
         ) -> Result<CommuneConnection> {
-            let rows = loaders(ctx)?
-                .communes
-                .load_one((self.0.unit.id, self.0.as_of))
+            let all: Vec<Commune> = super::context::units(ctx)
                 .await?
-                .unwrap_or_default();
-            let all: Vec<Commune> = rows
-                .iter()
-                .map(|u| Commune(UnitNode::new(Arc::new(u.clone()), self.0.as_of)))
+                .communes_of_province(self.0.unit.id, self.0.as_of)
+                .into_iter()
+                .map(|u| Commune(UnitNode::new(u, self.0.as_of)))
                 .collect();
             let args = PageArgs {
                 after,

@@ -27,10 +27,11 @@ impl UnitsQuery {
         #[graphql(desc = "The day; today in Vietnam when absent.")] as_of: Option<Date>,
     ) -> Result<Vec<Province>> {
         let day = date(as_of);
-        Ok(units::provinces(db(ctx)?, day)
+        Ok(crate::graphql::context::units(ctx)
             .await?
+            .provinces(day)
             .into_iter()
-            .map(|u| Province(UnitNode::new(Arc::new(u), day)))
+            .map(|u| Province(UnitNode::new(u, day)))
             .collect())
     }
 

@@ -78,10 +78,9 @@ impl IndicatorValue {
         let day = crate::period::Period::parse(&self.0.period)
             .map(|p| p.end())
             .unwrap_or_else(crate::clock::today);
-        Ok(loaders(ctx)?
-            .unit
-            .load_one(self.0.admin_unit_id)
+        Ok(super::context::units(ctx)
             .await?
+            .unit(self.0.admin_unit_id)
             .map(|u| AdminUnit::from_node(UnitNode::new(u, day))))
     }
     /// DHIS2 period.

@@ -1,0 +1,193 @@
+//! The hierarchy of administrative units, held in memory: every version, parents, children in
+//! Vietnamese order, and lineage, in one immutable snapshot per generation.
+//!
+//! Units change a few times a year and are read on almost every request. Every import that
+//! changes units bumps the generation (row 2 of `change_counter`, in the import's own
+//! transaction, as for the search index); a request reads that one row once, and rebuilds the
+//! snapshot only when it moved. Several instances therefore agree within one read of the
+//! counter: an import committed on one is seen by the next request on another. Unit fields and
+//! relations then resolve with no SQL.
+
+use super::units::{Direction, is_valid_on};
+use crate::error::AppResult;
+use chrono::NaiveDate;
+use entity::admin_unit::{self, Entity as AdminUnit};
+use entity::admin_unit_lineage::{self, Entity as Lineage};
+use entity::enums::AdminLevel;
+use sea_orm::{ConnectionTrait, EntityTrait};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::RwLock;
+
+/// A unit version, shared.
+pub type Unit = Arc<admin_unit::Model>;
+
+/// The hierarchy at one generation.
+pub struct UnitSnapshot {
+    /// The generation it was built at.
+    pub generation: i64,
+    by_id: HashMap<i64, Unit>,
+    by_code: HashMap<String, Vec<Unit>>,
+    /// Every version of every child, in Vietnamese order (filtered by date when read).
+    children: HashMap<i64, Vec<Unit>>,
+    /// Provinces, every version, in Vietnamese order.
+    provinces: Vec<Unit>,
+    successors: HashMap<i64, Vec<admin_unit_lineage::Model>>,
+    predecessors: HashMap<i64, Vec<admin_unit_lineage::Model>>,
+}
+
+fn ordered(a: &Unit, b: &Unit) -> std::cmp::Ordering {
+    a.sort_key.cmp(&b.sort_key).then(a.id.cmp(&b.id))
+}
+
+impl UnitSnapshot {
+    fn build(
+        generation: i64,
+        units: Vec<admin_unit::Model>,
+        links: Vec<admin_unit_lineage::Model>,
+    ) -> Self {
+        let mut by_id = HashMap::with_capacity(units.len());
+        let mut by_code: HashMap<String, Vec<Unit>> = HashMap::new();
+        let mut children: HashMap<i64, Vec<Unit>> = HashMap::new();
+        let mut provinces = Vec::new();
+        for u in units {
+            let u = Arc::new(u);
+            by_id.insert(u.id, u.clone());
+            by_code.entry(u.code.clone()).or_default().push(u.clone());
+            if let Some(p) = u.parent_id {
+                children.entry(p).or_default().push(u.clone());
+            }
+            if u.level == AdminLevel::Province {
+                provinces.push(u);
+            }
+        }
+        for list in children.values_mut() {
+            list.sort_by(ordered);
+        }
+        provinces.sort_by(ordered);
+        let mut links = links;
+        links.sort_by(|a, b| a.effective_on.cmp(&b.effective_on).then(a.id.cmp(&b.id)));
+        let mut successors: HashMap<i64, Vec<admin_unit_lineage::Model>> = HashMap::new();
+        let mut predecessors: HashMap<i64, Vec<admin_unit_lineage::Model>> = HashMap::new();
+        for l in links {
+            successors
+                .entry(l.predecessor_id)
+                .or_default()
+                .push(l.clone());
+            predecessors.entry(l.successor_id).or_default().push(l);
+        }
+        Self {
+            generation,
+            by_id,
+            by_code,
+            children,
+            provinces,
+            successors,
+            predecessors,
+        }
+    }
+
+    /// A unit version by id.
+    pub fn unit(&self, id: i64) -> Option<Unit> {
+        self.by_id.get(&id).cloned()
+    }
+
+    /// The unit with this code valid on `date`, optionally of one level.
+    pub fn by_code(&self, code: &str, date: NaiveDate, level: Option<AdminLevel>) -> Option<Unit> {
+        self.by_code
+            .get(code.trim())?
+            .iter()
+            .find(|u| is_valid_on(u, date) && level.is_none_or(|l| u.level == l))
+            .cloned()
+    }
+
+    /// The children of a unit valid on `date`, in Vietnamese order.
+    pub fn children_of(&self, id: i64, date: NaiveDate) -> Vec<Unit> {
+        self.children
+            .get(&id)
+            .map(|list| {
+                list.iter()
+                    .filter(|u| is_valid_on(u, date))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The communes of a province valid on `date`, under a district (before July 2025) or
+    /// directly under it (after), in Vietnamese order.
+    pub fn communes_of_province(&self, id: i64, date: NaiveDate) -> Vec<Unit> {
+        let mut out: Vec<Unit> = Vec::new();
+        for c in self.children_of(id, date) {
+            match c.level {
+                AdminLevel::Commune => out.push(c),
+                AdminLevel::District => out.extend(
+                    self.children_of(c.id, date)
+                        .into_iter()
+                        .filter(|u| u.level == AdminLevel::Commune),
+                ),
+                AdminLevel::Province => {}
+            }
+        }
+        out.sort_by(ordered);
+        out
+    }
+
+    /// Provinces valid on `date`, in Vietnamese order.
+    pub fn provinces(&self, date: NaiveDate) -> Vec<Unit> {
+        self.provinces
+            .iter()
+            .filter(|u| is_valid_on(u, date))
+            .cloned()
+            .collect()
+    }
+
+    /// The direct lineage links of a unit, by effective date.
+    pub fn lineage(&self, id: i64, direction: Direction) -> &[admin_unit_lineage::Model] {
+        let map = match direction {
+            Direction::Successors => &self.successors,
+            Direction::Predecessors => &self.predecessors,
+        };
+        map.get(&id).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// How many unit versions it holds.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+/// The per-process hierarchy.
+#[derive(Default)]
+pub struct UnitCache {
+    snapshot: RwLock<Option<Arc<UnitSnapshot>>>,
+}
+
+impl UnitCache {
+    /// The hierarchy as of the latest committed unit import: one statement (the generation)
+    /// while it is current, a rebuild (two more) when it moved.
+    pub async fn current<C: ConnectionTrait>(&self, db: &C) -> AppResult<Arc<UnitSnapshot>> {
+        let generation = super::unit_search::generation(db).await?;
+        if let Some(s) = self.snapshot.read().await.as_ref()
+            && s.generation == generation
+        {
+            return Ok(s.clone());
+        }
+        let mut slot = self.snapshot.write().await;
+        if let Some(s) = slot.as_ref()
+            && s.generation == generation
+        {
+            return Ok(s.clone());
+        }
+        let units = AdminUnit::find().all(db).await?;
+        let links = Lineage::find().all(db).await?;
+        let fresh = Arc::new(UnitSnapshot::build(generation, units, links));
+        *slot = Some(fresh.clone());
+        Ok(fresh)
+    }
+}
