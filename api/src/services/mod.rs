@@ -18,4 +18,5 @@ pub mod unit_search;
 pub mod units;
 pub mod users;
 pub mod validity;
+pub mod value_export;
 pub mod values;
