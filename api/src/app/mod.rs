@@ -8,6 +8,7 @@ pub mod imports;
 pub mod lookup;
 pub mod plans;
 pub mod trail;
+pub mod value_import;
 pub mod values;
 
 use crate::auth::{Principal, PrincipalKind, SubjectStates};
