@@ -778,3 +778,39 @@ fn the_cli_imports_a_file() {
     assert_eq!(code, Some(1));
     assert!(stderr.contains("no-such-file.csv"), "{stderr}");
 }
+
+#[tokio::test]
+async fn an_in_memory_database_checks_every_chunk_first_then_writes() {
+    // One connection: the import cannot read through the pool while its transaction holds it.
+    let url = api::config::DatabaseUrl::parse("sqlite::memory:").unwrap();
+    let db = api::db::connect(&url).await.unwrap();
+    api::db::migrate_up(&db).await.unwrap();
+    api::seed::seed_demo(&db).await.unwrap();
+    let operator = api::app::Caller::operator(&db);
+    let file = csv_file(&[
+        ("30037", "2025", "total", "1", ""),
+        ("27559", "2025", "total", "2", ""),
+        ("99999", "2025", "total", "3", ""),
+    ]);
+    let options = api::app::value_import::Options {
+        skip_invalid: true,
+        ..Default::default()
+    };
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        api::app::value_import::import(&db, &operator, file.as_bytes(), options, None, |_, _| {}),
+    )
+    .await
+    .expect("no wait for a second connection")
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        (report.created, report.rejected, report.written),
+        (2, 1, true)
+    );
+    let stored = entity::indicator_value::Entity::find()
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 2);
+}
