@@ -108,6 +108,22 @@ pub enum ImportWhat {
         #[arg(long, value_parser = day)]
         effective: Option<chrono::NaiveDate>,
     },
+    /// Indicator values from the export's CSV or a DHIS2 data value set CSV (recognised from
+    /// the header), as the national operator: one transaction, every row or none.
+    IndicatorValues {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// Check and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows and report the others (by default one bad row writes nothing).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Values use a decimal comma and thousands dots: "6,5" is 6.5, "14.780" is 14780
+        /// ("6.5" is then refused).
+        #[arg(long)]
+        decimal_comma: bool,
+    },
 }
 
 /// Service-account actions.
@@ -756,6 +772,88 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
                 },
                 started.elapsed().as_millis()
             );
+            Ok(())
+        }
+        Command::Import {
+            what:
+                ImportWhat::IndicatorValues {
+                    file,
+                    dry_run,
+                    skip_invalid,
+                    decimal_comma,
+                },
+        } => {
+            let source = file.display().to_string();
+            let input = std::fs::File::open(&file).map_err(|e| format!("{source}: {e}"))?;
+            let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+            let conn = connect_migrated(&config).await?;
+            let operator = crate::app::Caller::operator(&conn);
+            let bar = indicatif::ProgressBar::new(size);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {msg} ({elapsed})",
+            ) {
+                bar.set_style(style);
+            }
+            let started = std::time::Instant::now();
+            let options = app::value_import::Options {
+                dry_run,
+                skip_invalid,
+                decimal_comma,
+            };
+            let outcome = app::value_import::import(
+                &conn,
+                &operator,
+                std::io::BufReader::new(input),
+                options,
+                None,
+                |bytes, rows| {
+                    bar.set_position(bytes);
+                    bar.set_message(format!("{rows} rows"));
+                },
+            )
+            .await;
+            bar.finish_and_clear();
+            let report = match outcome {
+                Ok(Ok(r)) => r,
+                Ok(Err(stopped)) => {
+                    return Err(format!(
+                        "{source}: stopped after {} rows; nothing written",
+                        stopped.rows
+                    )
+                    .into());
+                }
+                Err(e) => return Err(format!("{source}: {}; nothing written", e.detail()).into()),
+            };
+            for r in &report.rejected_rows {
+                eprintln!("{source}: row {}: {}: {}", r.row, r.field, r.reason);
+            }
+            if report.omitted > 0 {
+                eprintln!("{source}: {} more refusals not listed", report.omitted);
+            }
+            let note = if report.dry_run {
+                "; dry run: nothing written"
+            } else if !report.written {
+                "; nothing written"
+            } else {
+                ""
+            };
+            println!(
+                "{source}: {} file, {} rows: {} created, {} updated, {} unchanged, {} rejected{note} ({} ms)",
+                report.format.name(),
+                report.rows,
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.rejected,
+                started.elapsed().as_millis()
+            );
+            if report.rejected > 0 && !skip_invalid {
+                return Err(format!(
+                    "{source}: {} rows rejected; nothing written (--skip-invalid imports the others)",
+                    report.rejected
+                )
+                .into());
+            }
             Ok(())
         }
         Command::Units {

@@ -38,6 +38,8 @@ pub const SETTINGS: &[&str] = &[
     "MAX_BODY_BYTES",
     "MAX_RESPONSE_BYTES",
     "EXECUTION_TIMEOUT",
+    "MAX_IMPORT_BYTES",
+    "BULK_TIMEOUT",
     "INTROSPECTION",
     "CORS_ALLOWED_ORIGINS",
     "REVOCATION_STALENESS",
@@ -208,6 +210,12 @@ pub struct RequestLimits {
     /// Longest a request may take, parsing and validation included (`EXECUTION_TIMEOUT`,
     /// default 30 s).
     pub execution_timeout_seconds: u64,
+    /// Largest file `POST /import/indicator-values` takes (`MAX_IMPORT_BYTES`, default 64 MiB);
+    /// larger is 413.
+    pub max_import_bytes: usize,
+    /// Longest a bulk export or import may run (`BULK_TIMEOUT`, default 10m): an export past it
+    /// is cut off (the body ends with an error, not a clean end), an import is rolled back.
+    pub bulk_timeout_seconds: u64,
     /// Whether introspection (and field suggestions in errors) is served (`INTROSPECTION`;
     /// default on in `dev`, off in `prod`).
     pub introspection: bool,
@@ -229,6 +237,8 @@ impl Default for RequestLimits {
             max_body_bytes: 4 * 1024 * 1024,
             max_response_bytes: 16 * 1024 * 1024,
             execution_timeout_seconds: 30,
+            max_import_bytes: 64 * 1024 * 1024,
+            bulk_timeout_seconds: 600,
             introspection: true,
             login_rate_per_minute: 30,
             idempotency_ttl_seconds: 24 * 3600,
@@ -346,6 +356,10 @@ struct Raw {
     max_response_bytes: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     execution_timeout: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    max_import_bytes: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    bulk_timeout: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     introspection: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
@@ -549,6 +563,16 @@ impl Config {
             execution_timeout_seconds: match raw.execution_timeout.as_deref() {
                 Some(v) if !v.trim().is_empty() => seconds("EXECUTION_TIMEOUT", v)?,
                 _ => d.execution_timeout_seconds,
+            },
+            max_import_bytes: whole(
+                "MAX_IMPORT_BYTES",
+                raw.max_import_bytes.as_deref(),
+                1024..=1024 * 1024 * 1024,
+                d.max_import_bytes,
+            )?,
+            bulk_timeout_seconds: match raw.bulk_timeout.as_deref() {
+                Some(v) if !v.trim().is_empty() => seconds("BULK_TIMEOUT", v)?,
+                _ => d.bulk_timeout_seconds,
             },
             introspection: boolean(
                 "INTROSPECTION",

@@ -138,7 +138,7 @@ pub fn router(state: AppState) -> Router {
         );
     }
     router
-        .with_state(state)
+        .with_state(state.clone())
         // The body extractor enforces this limit; the handler turns a refusal into a GraphQL
         // error body with the request id.
         .layer(DefaultBodyLimit::max(body_limit))
@@ -146,6 +146,8 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             hard_timeout,
         ))
+        // Bulk files, with their own body and time limits (crate::bulk).
+        .merge(crate::bulk::routes(state))
         // gzip when the client accepts it and the body is worth it (tower-http's defaults:
         // not below 32 bytes, not for images or event streams).
         .layer(CompressionLayer::new())
@@ -223,7 +225,10 @@ async fn jwks(State(state): State<AppState>) -> Response {
 /// The principal of a request: none without `Authorization`; an error for a credential that
 /// is malformed, invalid, expired or revoked, and for more than one `Authorization` header
 /// (which one a proxy or a framework would pick is not something to leave to chance).
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ()> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, ()> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);

@@ -6,6 +6,7 @@ mod access;
 mod achievement;
 mod admin;
 mod auth;
+mod bulk;
 mod cli;
 mod common;
 mod demo;

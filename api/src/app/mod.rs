@@ -9,6 +9,7 @@ pub mod indicators;
 pub mod lookup;
 pub mod plans;
 pub mod trail;
+pub mod value_import;
 pub mod values;
 
 use crate::auth::{Principal, PrincipalKind, SubjectStates};

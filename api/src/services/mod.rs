@@ -20,4 +20,5 @@ pub mod units;
 pub mod users;
 pub mod validity;
 pub mod value_aggregate;
+pub mod value_export;
 pub mod values;

@@ -187,6 +187,15 @@ pub async fn commit_changes<C: ConnectionTrait>(db: &C, changes: Vec<Change>) ->
     if changes.is_empty() {
         return Ok(());
     }
+    let seq = take_commit_number(db).await?;
+    write_changes(db, seq, changes).await
+}
+
+/// Takes the transaction's commit number, for a transaction that writes its feed entries in
+/// parts ([`write_changes`], as the bulk import does, to hold one chunk of changes at a time).
+/// Only after [`take_turn`]: the counter row must stay locked from before the number is
+/// taken until the commit, so that numbers still commit in order.
+pub async fn take_commit_number<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
     change_counter::Entity::update_many()
         .col_expr(
             change_counter::Column::Value,
@@ -200,6 +209,15 @@ pub async fn commit_changes<C: ConnectionTrait>(db: &C, changes: Vec<Change>) ->
         .await?
         .map(|c| c.value)
         .ok_or_else(|| crate::error::AppError::internal("the feed counter row is missing"))?;
+    Ok(seq)
+}
+
+/// Writes feed entries under a commit number the transaction took.
+pub async fn write_changes<C: ConnectionTrait>(
+    db: &C,
+    seq: i64,
+    changes: Vec<Change>,
+) -> AppResult<()> {
     let now = Utc::now();
     let rows: Vec<indicator_value_change::ActiveModel> = changes
         .into_iter()
