@@ -724,3 +724,127 @@ async fn a_manager_imports_a_plan_file_of_his_unit_after_a_dry_run() {
     );
     assert_eq!(plan_count(&app).await, before + 1);
 }
+
+#[tokio::test]
+async fn every_plan_write_applies_once_and_moves_its_version() {
+    let app = demo().await;
+    let manager = token(&app, "hcm.manager").await;
+    let call = |q: &'static str, i: Value| {
+        let (app, manager) = (&app, manager.clone());
+        async move {
+            let (_, body) = app.gql(Some(&manager), q, json!({"i": i})).await;
+            assert!(body["errors"].is_null(), "{q}: {body}");
+            body["data"].clone()
+        }
+    };
+    let d = call(
+        CREATE_PLAN,
+        json!({"kind": "PLAN", "number": "31/KH-UBND", "title": "Kế hoạch thử đủ các bước"}),
+    )
+    .await;
+    let plan = d["createPlan"]["plan"]["id"].as_str().unwrap().to_string();
+    let d = call(
+        "mutation($i: AddTargetInput!) { addTarget(input: $i) { target { id } } }",
+        json!({"planId": plan, "expectedVersion": 1, "terms": {"wording": "Giảm tỷ lệ hộ nghèo 0,5%.", "measure": "DECREASE", "changeUnit": "PERCENTAGE_POINT", "comparator": "AT_LEAST", "value": "0.5", "period": "2026"}}),
+    )
+    .await;
+    let target = d["addTarget"]["target"]["id"].as_str().unwrap().to_string();
+    let d = call(
+        "mutation($i: UpdateTargetInput!) { updateTarget(input: $i) { target { value changeUnit plan { version } } } }",
+        json!({"id": target, "expectedVersion": 2, "terms": {"wording": "Giảm tỷ lệ hộ nghèo 0,6%.", "measure": "DECREASE", "changeUnit": "PERCENTAGE_POINT", "comparator": "AT_LEAST", "value": "0.6", "period": "2026"}}),
+    )
+    .await;
+    assert_eq!(d["updateTarget"]["target"]["value"], "0.6");
+    assert_eq!(d["updateTarget"]["target"]["plan"]["version"], 3);
+    let d = call(
+        "mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { plan { title version visibility } } }",
+        json!({"id": plan, "expectedVersion": 3, "title": "Kế hoạch thử, bản sửa", "visibility": "PUBLIC"}),
+    )
+    .await;
+    assert_eq!(d["updatePlan"]["plan"]["version"], 4);
+    call(
+        "mutation($i: IssuePlanInput!) { issuePlan(input: $i) { plan { status } } }",
+        json!({"id": plan, "expectedVersion": 4}),
+    )
+    .await;
+    let lead = agency_id(&app, "27559", "Hoc Mon").await;
+    let other = agency_id(&app, "27031", "Tan Phu").await;
+    let d = call(
+        "mutation($i: CreateAssignmentInput!) { createAssignment(input: $i) { assignment { id version } } }",
+        json!({"planId": plan, "expectedVersion": 5, "terms": {"title": "Rà soát hộ nghèo", "leadAgencyId": lead, "targetIds": [target]}}),
+    )
+    .await;
+    let task = d["createAssignment"]["assignment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = call(
+        "mutation($i: UpdateAssignmentInput!) { updateAssignment(input: $i) { assignment { title version coordinatingAgencies { name } recurrence } } }",
+        json!({"id": task, "expectedVersion": 1, "terms": {"title": "Rà soát, cập nhật hộ nghèo", "leadAgencyId": lead, "coordinatingAgencyIds": [other], "recurrence": "QUARTERLY", "targetIds": [target]}}),
+    )
+    .await;
+    let a = &d["updateAssignment"]["assignment"];
+    assert_eq!(
+        (a["version"].as_i64(), a["recurrence"].as_str()),
+        (Some(2), Some("QUARTERLY"))
+    );
+    assert_eq!(
+        a["coordinatingAgencies"][0]["name"],
+        "Ủy ban nhân dân Phường Tân Phú"
+    );
+    let d = call(
+        "mutation($i: SetAssignmentStatusInput!) { setAssignmentStatus(input: $i) { assignment { status version } } }",
+        json!({"id": task, "expectedVersion": 2, "status": "IN_PROGRESS"}),
+    )
+    .await;
+    assert_eq!(
+        d["setAssignmentStatus"]["assignment"]["status"],
+        "IN_PROGRESS"
+    );
+    let city = agency_id(&app, "79", "Uy ban nhan dan Thanh pho").await;
+    let d = call(
+        "mutation($i: CreateReportingDutyInput!) { createReportingDuty(input: $i) { reportingDuty { title period recurrence reporter { name } recipient { name } } } }",
+        json!({"planId": plan, "expectedVersion": 6, "title": "Báo cáo quý", "reporterAgencyId": lead, "recipientAgencyId": city, "period": "2026Q4", "recurrence": "QUARTERLY", "dueOn": "2026-12-31"}),
+    )
+    .await;
+    assert_eq!(
+        d["createReportingDuty"]["reportingDuty"]["reporter"]["name"],
+        "Ủy ban nhân dân Xã Hóc Môn"
+    );
+    let d = call(
+        "mutation($i: RemoveTargetInput!) { removeTarget(input: $i) { removedTargetId } }",
+        json!({"id": target, "expectedVersion": 7}),
+    )
+    .await;
+    assert_eq!(d["removeTarget"]["removedTargetId"], target.as_str());
+    call(
+        "mutation($i: PlanStatusInput!) { supersedePlan(input: $i) { plan { status } } }",
+        json!({"id": plan, "expectedVersion": 8}),
+    )
+    .await;
+    // A superseded plan takes no new task; cancelling it is no step of its life either.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: PlanStatusInput!) { cancelPlan(input: $i) { plan { status } } }",
+            json!({"i": {"id": plan, "expectedVersion": 9}}),
+        )
+        .await;
+    assert_eq!(code_of(&body), "BAD_USER_INPUT", "{body}");
+    // Anonymous readers see the public plan as it ended: superseded, its task without target.
+    let (_, body) = app
+        .gql(
+            None,
+            "query($id: ID!) { plan(id: $id) { title status version targets { id } assignments { nodes { title targets { id } } } } }",
+            json!({"id": plan}),
+        )
+        .await;
+    let p = &body["data"]["plan"];
+    assert_eq!(
+        (p["status"].as_str(), p["version"].as_i64()),
+        (Some("SUPERSEDED"), Some(9)),
+        "{body}"
+    );
+    assert_eq!(p["targets"], json!([]));
+    assert_eq!(p["assignments"]["nodes"][0]["targets"], json!([]));
+}
