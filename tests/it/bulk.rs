@@ -4,40 +4,14 @@
 //! nothing is written, or the good rows land with `skipInvalid`; decimal commas; DHIS2 files;
 //! duplicates across chunks; a long export streams whole; the CLI imports a file.
 
-use crate::common::TestApp;
+use crate::common::{TestApp, demo_token as token, demo_with_users as demo};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-const SECRET: &str = "a-bulk-files-test-secret-of-32-bytes";
-
 const CSV_HEADER: &str =
     "indicator,unit,period,disaggregation,value,status,comment,version,updated_at";
 const DHIS2_HEADER: &str = "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,storedby,lastupdated,comment,followup";
-
-async fn demo() -> TestApp {
-    let app = TestApp::spawn_on(&crate::common::fresh_database().await, |c| {
-        c.jwt.secret = Some(SECRET.into())
-    })
-    .await;
-    api::seed::seed_demo(&app.db).await.unwrap();
-    api::seed::seed_demo_users(&app.db).await.unwrap();
-    app
-}
-
-async fn token(app: &TestApp, user: &str) -> String {
-    let (_, body) = app
-        .gql(
-            None,
-            "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }",
-            json!({"u": user, "p": "demo-password"}),
-        )
-        .await;
-    body["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{user}: {body}"))
-        .to_string()
-}
 
 /// POSTs a file to the import route; the status and the JSON body.
 async fn import(app: &TestApp, token: Option<&str>, params: &str, file: String) -> (u16, Value) {
@@ -451,7 +425,7 @@ async fn decimal_commas_and_dhis2_files() {
 #[tokio::test]
 async fn bad_parameters_and_files_are_refused_naming_them() {
     let app = TestApp::spawn_with_demo(|c| {
-        c.jwt.secret = Some(SECRET.into());
+        c.jwt.secret = Some(crate::common::DEMO_SECRET.into());
         c.limits.max_import_bytes = 4096;
     })
     .await;

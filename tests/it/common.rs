@@ -173,6 +173,36 @@ impl TestApp {
     }
 }
 
+/// The signing secret of [`demo_with_users`].
+pub const DEMO_SECRET: &str = "a-demo-users-test-secret-of-32-byte";
+
+/// A server on a fresh database with the demo area and the six demo users (password
+/// "demo-password"), signing tokens with [`DEMO_SECRET`].
+pub async fn demo_with_users() -> TestApp {
+    let app = TestApp::spawn_on(&fresh_database().await, |c| {
+        c.jwt.secret = Some(DEMO_SECRET.into())
+    })
+    .await;
+    api::seed::seed_demo(&app.db).await.unwrap();
+    api::seed::seed_demo_users(&app.db).await.unwrap();
+    app
+}
+
+/// A demo user's access token, through `login`.
+pub async fn demo_token(app: &TestApp, user: &str) -> String {
+    let (_, body) = app
+        .gql(
+            None,
+            "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }",
+            json!({"u": user, "p": "demo-password"}),
+        )
+        .await;
+    body["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{user} logs in: {body}"))
+        .to_string()
+}
+
 /// The `code` fields of a list of objects.
 pub fn codes(list: &Value) -> Vec<String> {
     list.as_array()

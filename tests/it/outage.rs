@@ -58,12 +58,8 @@ impl Proxy {
     }
 }
 
-#[tokio::test]
-async fn an_outage_answers_service_unavailable_and_recovery_needs_no_restart() {
-    if std::env::var("TEST_DATABASE_URL").is_err() {
-        eprintln!("outage: PostgreSQL only (set TEST_DATABASE_URL); nothing to cut on SQLite");
-        return;
-    }
+/// A server on a fresh PostgreSQL database reached through a [`Proxy`].
+async fn behind_a_proxy() -> (Proxy, TestApp) {
     let url = fresh_database().await;
     let (scheme_host, db) = url.rsplit_once('/').unwrap();
     let host_port = scheme_host.rsplit_once('@').map_or_else(
@@ -76,6 +72,16 @@ async fn an_outage_answers_service_unavailable_and_recovery_needs_no_restart() {
         scheme_host.replace(&host_port, &format!("127.0.0.1:{}", proxy.port))
     );
     let app = TestApp::spawn_on(&through, |_| {}).await;
+    (proxy, app)
+}
+
+#[tokio::test]
+async fn an_outage_answers_service_unavailable_and_recovery_needs_no_restart() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("outage: PostgreSQL only (set TEST_DATABASE_URL); nothing to cut on SQLite");
+        return;
+    }
+    let (proxy, app) = behind_a_proxy().await;
     api::seed::seed_demo(&app.db).await.unwrap();
     let query = r#"{ plans(first: 5) { edges { node { title } } } }"#;
     assert!(app.query(query).await.get("errors").is_none());
@@ -189,18 +195,7 @@ async fn keyed_writes_through_a_cut_apply_exactly_once() {
         return;
     }
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let url = fresh_database().await;
-    let (scheme_host, db) = url.rsplit_once('/').unwrap();
-    let host_port = scheme_host.rsplit_once('@').map_or_else(
-        || scheme_host.trim_start_matches("postgres://").to_string(),
-        |(_, h)| h.to_string(),
-    );
-    let proxy = Proxy::start(host_port.clone()).await;
-    let through = format!(
-        "{}/{db}",
-        scheme_host.replace(&host_port, &format!("127.0.0.1:{}", proxy.port))
-    );
-    let app = TestApp::spawn_on(&through, |_| {}).await;
+    let (proxy, app) = behind_a_proxy().await;
     api::seed::seed_demo(&app.db).await.unwrap();
     // A national manager writes plans for HCMC.
     let user =

@@ -3,35 +3,9 @@
 //! a viewer writes nothing; bad input names its field and writes nothing; stale versions are
 //! `CONFLICT`; `Idempotency-Key` retries apply once, also when they arrive together.
 
-use crate::common::TestApp;
+use crate::common::{TestApp, demo_token as token, demo_with_users as demo};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-
-const SECRET: &str = "a-plan-writes-test-secret-of-32-bytes";
-
-async fn demo() -> TestApp {
-    let app = TestApp::spawn_on(&crate::common::fresh_database().await, |c| {
-        c.jwt.secret = Some(SECRET.into())
-    })
-    .await;
-    api::seed::seed_demo(&app.db).await.unwrap();
-    api::seed::seed_demo_users(&app.db).await.unwrap();
-    app
-}
-
-async fn token(app: &TestApp, user: &str) -> String {
-    let (_, body) = app
-        .gql(
-            None,
-            "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }",
-            json!({"u": user, "p": "demo-password"}),
-        )
-        .await;
-    body["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{user} logs in: {body}"))
-        .to_string()
-}
 
 fn code_of(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]

@@ -3,36 +3,10 @@
 //! once and nothing is written; the same batch again changes nothing; the change feed neither
 //! skips nor repeats a change while writers commit concurrently, on both backends.
 
-use crate::common::TestApp;
+use crate::common::{TestApp, demo_token as token, demo_with_users as demo};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
-
-const SECRET: &str = "an-indicator-values-test-secret-32by";
-
-async fn demo() -> TestApp {
-    let app = TestApp::spawn_on(&crate::common::fresh_database().await, |c| {
-        c.jwt.secret = Some(SECRET.into())
-    })
-    .await;
-    api::seed::seed_demo(&app.db).await.unwrap();
-    api::seed::seed_demo_users(&app.db).await.unwrap();
-    app
-}
-
-async fn token(app: &TestApp, user: &str) -> String {
-    let (_, body) = app
-        .gql(
-            None,
-            "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken } }",
-            json!({"u": user, "p": "demo-password"}),
-        )
-        .await;
-    body["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{user}: {body}"))
-        .to_string()
-}
 
 const SUBMIT: &str = "mutation($i: SubmitIndicatorValuesInput!) { submitIndicatorValues(input: $i) { created updated unchanged values { id value status version unit { code } } } }";
 
