@@ -38,7 +38,7 @@ mkdir -p "$OUT_DIR"
 PGLOG=$(pg_lsclusters -h 2>/dev/null | awk '$3 == 5432 {print $7}' || true)
 PGLOG=${PGLOG:-/var/log/postgresql/postgresql-15-main.log}
 
-step() { echo "== $* ($(date +%H:%M:%S))"; }
+step() { echo "== $* ($(date -u +"%Y-%m-%d %H:%M:%S") UTC, load average $(cut -d" " -f1-3 /proc/loadavg))"; }
 
 # ---- 1. tools -----------------------------------------------------------------------------
 step "tools"
