@@ -88,7 +88,11 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
         // A request waits at most this long for a connection: during an outage it answers
         // SERVICE_UNAVAILABLE after 5 s rather than hanging.
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5));
+        .acquire_timeout(Duration::from_secs(5))
+        // A ping on every checkout is a round trip per statement; ping only connections idle
+        // long enough to have been dropped by the server, a proxy or a firewall. A connection
+        // that died under load fails its statement (SERVICE_UNAVAILABLE) and leaves the pool.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10));
     if url.is_sqlite() {
         let in_memory = raw.contains(":memory:") || raw.contains("mode=memory");
         if !in_memory {
