@@ -189,7 +189,9 @@ impl Application {
         // record it meets); the task ends with the server.
         let db = self.db.clone();
         let sweeper = tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            // The first sweep ten minutes after start (an interval's first tick is at once).
+            let period = std::time::Duration::from_secs(600);
+            let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             loop {
                 every.tick().await;
                 match crate::services::idempotency::purge_expired(&db).await {
