@@ -289,6 +289,8 @@ pub struct Loaders {
     pub duty_reports_visible: DataLoader<DutyReportsVisible>,
     /// Approved and published figures by (indicator, unit, disaggregation).
     pub figures: DataLoader<TargetFigures>,
+    /// Revisions of indicator values, by value.
+    pub revisions: DataLoader<ValueRevisions>,
 }
 
 impl Loaders {
@@ -330,6 +332,7 @@ impl Loaders {
                 spawn_in_span,
             ),
             figures: DataLoader::new(TargetFigures(db.clone()), spawn_in_span),
+            revisions: DataLoader::new(ValueRevisions(db.clone()), spawn_in_span),
         }
     }
 }
@@ -349,6 +352,22 @@ impl Loader<targets::FigureKey> for TargetFigures {
         Ok(keys
             .iter()
             .map(|k| (k.clone(), Arc::new(found.remove(k).unwrap_or_default())))
+            .collect())
+    }
+}
+
+/// Revisions of indicator values (only values the caller may read reach it): one statement per
+/// batch.
+pub struct ValueRevisions(pub DatabaseConnection);
+impl Loader<i64> for ValueRevisions {
+    type Value = List<entity::indicator_value_revision::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
+        let mut found = crate::services::values::revisions(&self.0, keys).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, Arc::new(found.remove(k).unwrap_or_default())))
             .collect())
     }
 }

@@ -101,6 +101,19 @@ async fn a_commune_submits_the_province_approves_and_publishes_and_anyone_reads(
         json!([{"period": "2025", "value": "0.95", "status": "PUBLISHED"}]),
         "{body}"
     );
+    // Anonymously, only the published version: the figures before it were never public.
+    let (_, body) = app
+        .gql(
+            None,
+            r#"{ indicatorValues(filter: {unitCode: "30037"}) { nodes { revisions { status } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["indicatorValues"]["nodes"][0]["revisions"],
+        json!([{"status": "PUBLISHED"}]),
+        "{body}"
+    );
     // Revisions: submitted, approved, published.
     let (_, body) = app
         .gql(

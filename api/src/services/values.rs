@@ -323,16 +323,21 @@ pub async fn known_at<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The revisions of a value, oldest first.
+/// The revisions of several values, each list oldest first: one statement.
 pub async fn revisions<C: ConnectionTrait>(
     db: &C,
-    value_id: i64,
-) -> AppResult<Vec<indicator_value_revision::Model>> {
-    Ok(indicator_value_revision::Entity::find()
-        .filter(indicator_value_revision::Column::IndicatorValueId.eq(value_id))
+    value_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<indicator_value_revision::Model>>> {
+    let mut out: HashMap<i64, Vec<indicator_value_revision::Model>> = HashMap::new();
+    for r in indicator_value_revision::Entity::find()
+        .filter(indicator_value_revision::Column::IndicatorValueId.is_in(value_ids.iter().copied()))
         .order_by(indicator_value_revision::Column::Version, Order::Asc)
         .all(db)
-        .await?)
+        .await?
+    {
+        out.entry(r.indicator_value_id).or_default().push(r);
+    }
+    Ok(out)
 }
 
 /// One page of the feed after `after` (commit number, entry id): the entries a reader may

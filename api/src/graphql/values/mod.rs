@@ -122,12 +122,18 @@ impl IndicatorValue {
     async fn updated_at(&self) -> DateTime {
         DateTime(self.0.updated_at)
     }
-    /// Every version, oldest first: value, status, who and when.
+    /// Every version, oldest first: value, status, who and when (outside your scope, only the
+    /// published versions: the figures before them were never public).
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<ValueRevision>> {
-        Ok(crate::services::values::revisions(db(ctx)?, self.0.id)
+        let internal = access(ctx)?.value_scope_test().await?(self.0.admin_unit_id);
+        Ok(loaders(ctx)?
+            .revisions
+            .load_one(self.0.id)
             .await?
-            .into_iter()
-            .map(|r| ValueRevision(Arc::new(r)))
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| internal || r.status == E::ValueStatus::Published)
+            .map(|r| ValueRevision(Arc::new(r.clone())))
             .collect())
     }
 }
@@ -289,13 +295,12 @@ impl ValuesQuery {
             ..Default::default()
         };
         if let Some(codes) = &f.indicator_codes {
-            let mut ids = Vec::new();
-            for c in codes {
-                if let Some(i) = crate::services::plans::indicator_by_code(d, c).await? {
-                    ids.push(i.id);
-                }
-            }
-            q.indicators = Some(ids);
+            let found = crate::services::plans::indicators_by_codes(
+                d,
+                codes.iter().map(|c| c.trim()).collect(),
+            )
+            .await?;
+            q.indicators = Some(found.values().map(|i| i.id).collect());
         }
         if let Some(code) = &f.unit_code {
             crate::graphql::query::check_code(code)?;
