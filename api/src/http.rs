@@ -738,10 +738,7 @@ async fn graphql(
                 .await
                 .unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes);
-            let misstates = status != StatusCode::OK
-                || text.contains(code::SERVICE_UNAVAILABLE)
-                || text.contains(code::TIMEOUT)
-                || text.contains(code::INTERNAL_SERVER_ERROR);
+            let misstates = status != StatusCode::OK || misstates_a_write(&bytes);
             if !misstates
                 && let Err(e) =
                     idempotency::complete(&state.db, &claim, status.as_u16(), &text).await
@@ -765,6 +762,23 @@ async fn graphql(
         }
         _ => response,
     }
+}
+
+/// Whether a response to a committed write carries an error that says otherwise or nothing
+/// (the database failed after the commit, the request ran out of time, an internal error):
+/// such an answer is not kept for retries.
+fn misstates_a_write(body: &[u8]) -> bool {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return true;
+    };
+    v["errors"].as_array().is_some_and(|errors| {
+        errors.iter().any(|e| {
+            matches!(
+                e["extensions"]["code"].as_str(),
+                Some(code::SERVICE_UNAVAILABLE | code::TIMEOUT | code::INTERNAL_SERVER_ERROR)
+            )
+        })
+    })
 }
 
 /// The `Idempotency-Key` header: at most one, 1 to 255 visible ASCII characters.

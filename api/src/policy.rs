@@ -475,17 +475,22 @@ impl Access {
         Ok(())
     }
 
+    /// Whether the caller manages `unit`'s plans: a manager homed there, or a national manager
+    /// or admin.
+    fn manages(&self, unit: i64) -> AppResult<bool> {
+        let p = self.require()?;
+        Ok(p.kind == PrincipalKind::User
+            && match p.home_unit_id {
+                Some(home) => p.role == Role::Manager && home == unit,
+                None => matches!(p.role, Role::Manager | Role::Admin),
+            })
+    }
+
     /// May this caller write plans, targets and tasks issued at `unit`? A manager at that very
     /// unit, or a national manager or admin; the unit must be valid today (historical units
     /// take no new plans or tasks).
     pub fn authorize_plan_write(&self, unit: &admin_unit::Model) -> AppResult<()> {
-        let p = self.require()?;
-        let allowed = p.kind == PrincipalKind::User
-            && match p.home_unit_id {
-                Some(home) => p.role == Role::Manager && home == unit.id,
-                None => matches!(p.role, Role::Manager | Role::Admin),
-            };
-        if !allowed {
+        if !self.manages(unit.id)? {
             return Err(AppError::Forbidden(
                 "only a manager of the issuing unit writes its plans, targets and tasks".into(),
             ));
@@ -522,13 +527,7 @@ impl Access {
     /// May this caller accept or return progress reports on the plans of `plan_unit`? A
     /// manager of the issuing unit, or a national manager or admin.
     pub fn authorize_review(&self, plan_unit: i64) -> AppResult<()> {
-        let p = self.require()?;
-        let allowed = p.kind == PrincipalKind::User
-            && match p.home_unit_id {
-                Some(home) => p.role == Role::Manager && home == plan_unit,
-                None => matches!(p.role, Role::Manager | Role::Admin),
-            };
-        if allowed {
+        if self.manages(plan_unit)? {
             Ok(())
         } else {
             Err(AppError::Forbidden(

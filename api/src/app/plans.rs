@@ -72,6 +72,18 @@ pub struct TaskRecord {
     pub targets: Vec<i64>,
 }
 
+impl TaskRecord {
+    /// A task as stored, with its links.
+    async fn read<C: sea_orm::ConnectionTrait>(db: &C, task: assignment::Model) -> AppResult<Self> {
+        let (coordinators, targets) = rows::links(db, task.id).await?;
+        Ok(Self {
+            task,
+            coordinators,
+            targets,
+        })
+    }
+}
+
 impl Trail for TaskRecord {
     const KIND: &'static str = "assignment";
     fn row(&self) -> i64 {
@@ -187,15 +199,12 @@ fn open_for_content(p: &plan::Model) -> AppResult<()> {
 /// open today.
 async fn task_agency(
     db: &DatabaseConnection,
-    plan_unit: i64,
+    scope: &std::collections::HashSet<i64>,
     field: &str,
     agency: agency::Model,
 ) -> AppResult<agency::Model> {
     let today = clock::today();
-    if !scope::ids_in(db, plan_unit)
-        .await?
-        .contains(&agency.admin_unit_id)
-    {
+    if !scope.contains(&agency.admin_unit_id) {
         return Err(AppError::bad_input(
             field,
             "that agency is outside the issuing unit's scope",
@@ -704,10 +713,11 @@ async fn check_task(
     p: &plan::Model,
     spec: TaskSpec,
 ) -> AppResult<TaskSpec> {
-    let lead = task_agency(db, p.admin_unit_id, "leadAgencyId", spec.lead).await?;
+    let scope = scope::ids_in(db, p.admin_unit_id).await?;
+    let lead = task_agency(db, &scope, "leadAgencyId", spec.lead).await?;
     let mut coordinators = Vec::new();
     for c in spec.coordinators {
-        coordinators.push(task_agency(db, p.admin_unit_id, "coordinatingAgencyIds", c).await?);
+        coordinators.push(task_agency(db, &scope, "coordinatingAgencyIds", c).await?);
     }
     for t in &spec.targets {
         let t = rows::target(db, *t)
@@ -776,12 +786,7 @@ pub async fn create_assignment(
             &spec.targets,
         )
         .await?;
-        let (coordinators, targets) = rows::links(txn, task.id).await?;
-        Ok(TaskRecord {
-            task,
-            coordinators,
-            targets,
-        })
+        TaskRecord::read(txn, task).await
     })
     .await
 }
@@ -799,13 +804,7 @@ pub async fn update_assignment(
     open_for_content(&p)?;
     let spec = check_task(db, &p, spec).await?;
     let coordinators: Vec<i64> = spec.coordinators.iter().map(|a| a.id).collect();
-    let (c0, t0) = rows::links(db, id).await?;
-    let before = TaskRecord {
-        task: a.clone(),
-        coordinators: c0,
-        targets: t0,
-    }
-    .snapshot();
+    let before = TaskRecord::read(db, a.clone()).await?.snapshot();
     audited(db, caller, "assignment.update", Some(before), async |txn| {
         rows::guard_open_plan(txn, a.plan_id).await?;
         rows::bump_assignment(txn, id, expected).await?;
@@ -817,13 +816,7 @@ pub async fn update_assignment(
         m.due_on = Set(spec.due_on);
         m.recurrence = Set(spec.recurrence.clone());
         rows::save_assignment(txn, m, Some((&coordinators, &spec.targets))).await?;
-        let task = rows::assignment(txn, id).await?;
-        let (coordinators, targets) = rows::links(txn, id).await?;
-        Ok(TaskRecord {
-            task,
-            coordinators,
-            targets,
-        })
+        TaskRecord::read(txn, rows::assignment(txn, id).await?).await
     })
     .await
 }
@@ -839,26 +832,14 @@ pub async fn set_assignment_status(
     let a = rows::assignment(db, id).await?;
     let (p, _) = writable_plan(db, caller, a.plan_id).await?;
     open_for_content(&p)?;
-    let (c0, t0) = rows::links(db, id).await?;
-    let before = TaskRecord {
-        task: a.clone(),
-        coordinators: c0,
-        targets: t0,
-    }
-    .snapshot();
+    let before = TaskRecord::read(db, a.clone()).await?.snapshot();
     audited(db, caller, "assignment.status", Some(before), async |txn| {
         rows::guard_open_plan(txn, a.plan_id).await?;
         rows::bump_assignment(txn, id, expected).await?;
         let mut m = a.clone().into_active_model();
         m.status = Set(status);
         rows::save_assignment(txn, m, None).await?;
-        let task = rows::assignment(txn, id).await?;
-        let (coordinators, targets) = rows::links(txn, id).await?;
-        Ok(TaskRecord {
-            task,
-            coordinators,
-            targets,
-        })
+        TaskRecord::read(txn, rows::assignment(txn, id).await?).await
     })
     .await
 }
@@ -891,8 +872,9 @@ pub async fn create_duty(
     let (p, _) = writable_plan(db, caller, spec.plan_id).await?;
     open_for_content(&p)?;
     let title = required_text("title", &spec.title)?;
-    let reporter = task_agency(db, p.admin_unit_id, "reporterAgencyId", spec.reporter).await?;
-    let recipient = task_agency(db, p.admin_unit_id, "recipientAgencyId", spec.recipient).await?;
+    let scope = scope::ids_in(db, p.admin_unit_id).await?;
+    let reporter = task_agency(db, &scope, "reporterAgencyId", spec.reporter).await?;
+    let recipient = task_agency(db, &scope, "recipientAgencyId", spec.recipient).await?;
     let period = period("period", Some(spec.period))?.unwrap_or_default();
     let recurrence = recurrence("recurrence", spec.recurrence)?;
     if let Some(issued) = p.issued_on

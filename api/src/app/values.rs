@@ -81,20 +81,6 @@ fn refused(index: usize, field: &'static str, message: impl Into<String>) -> Row
     }
 }
 
-/// Indicators by code: one statement.
-async fn indicators(
-    db: &DatabaseConnection,
-    codes: HashSet<&str>,
-) -> AppResult<HashMap<String, indicator::Model>> {
-    Ok(indicator::Entity::find()
-        .filter(indicator::Column::Code.is_in(codes))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| (i.code.clone(), i))
-        .collect())
-}
-
 /// Every version of the units with these codes: one statement.
 async fn unit_versions(
     db: &DatabaseConnection,
@@ -151,7 +137,11 @@ pub async fn check(
 ) -> AppResult<(Vec<Checked>, Vec<RowError>)> {
     let access = &caller.access;
     access.authorize_value_submission()?;
-    let inds = indicators(db, rows.iter().map(|r| r.indicator.trim()).collect()).await?;
+    let inds = crate::services::plans::indicators_by_codes(
+        db,
+        rows.iter().map(|r| r.indicator.trim()).collect(),
+    )
+    .await?;
     let units = unit_versions(db, rows.iter().map(|r| r.unit.trim()).collect()).await?;
     let in_scope = access.scope_test().await?;
 

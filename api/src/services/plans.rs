@@ -302,6 +302,20 @@ pub async fn indicator_page(
     Ok((rows, Total::count_of(db, select)))
 }
 
+/// Indicators by code: one statement.
+pub async fn indicators_by_codes<C: ConnectionTrait>(
+    db: &C,
+    codes: std::collections::HashSet<&str>,
+) -> AppResult<std::collections::HashMap<String, indicator::Model>> {
+    Ok(indicator::Entity::find()
+        .filter(indicator::Column::Code.is_in(codes))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect())
+}
+
 /// The indicator with this code.
 pub async fn indicator_by_code<C: ConnectionTrait>(
     db: &C,

@@ -10,6 +10,7 @@ use crate::app::{self, plans as uc};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{caller, db};
 use crate::graphql::scalars::{Date, Decimal, decode_node_id_of, node_id};
+use crate::model::enums::PlanStatus as E;
 use crate::services::plans as plan_reads;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use std::sync::Arc;
@@ -401,6 +402,21 @@ async fn task(ctx: &Context<'_>, t: TaskTermsInput) -> Result<uc::TaskSpec> {
     })
 }
 
+/// A step of a plan's life (`issuePlan`, `supersedePlan`, `cancelPlan`).
+async fn plan_step(
+    ctx: &Context<'_>,
+    id: &ID,
+    expected_version: i32,
+    to: crate::model::enums::PlanStatus,
+    issued_on: Option<chrono::NaiveDate>,
+) -> Result<PlanPayload> {
+    let who = caller(ctx)?;
+    let id = decode("Plan", "id", id)?;
+    Ok(plan_payload(
+        uc::set_plan_status(db(ctx)?, &who, id, expected_version, to, issued_on).await?,
+    ))
+}
+
 fn plan_payload(p: crate::model::plan::Model) -> PlanPayload {
     PlanPayload {
         plan: Plan(Arc::new(p)),
@@ -523,19 +539,8 @@ impl PlansMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The plan.")] input: IssuePlanInput,
     ) -> Result<PlanPayload> {
-        let who = caller(ctx)?;
-        let id = decode("Plan", "id", &input.id)?;
-        Ok(plan_payload(
-            uc::set_plan_status(
-                db(ctx)?,
-                &who,
-                id,
-                input.expected_version,
-                crate::model::enums::PlanStatus::Issued,
-                input.issued_on.map(|d| d.0),
-            )
-            .await?,
-        ))
+        let issued_on = input.issued_on.map(|d| d.0);
+        plan_step(ctx, &input.id, input.expected_version, E::Issued, issued_on).await
     }
 
     /// Marks an issued plan superseded: `ISSUED` → `SUPERSEDED`.
@@ -544,19 +549,7 @@ impl PlansMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The plan.")] input: PlanStatusInput,
     ) -> Result<PlanPayload> {
-        let who = caller(ctx)?;
-        let id = decode("Plan", "id", &input.id)?;
-        Ok(plan_payload(
-            uc::set_plan_status(
-                db(ctx)?,
-                &who,
-                id,
-                input.expected_version,
-                crate::model::enums::PlanStatus::Superseded,
-                None,
-            )
-            .await?,
-        ))
+        plan_step(ctx, &input.id, input.expected_version, E::Superseded, None).await
     }
 
     /// Cancels a draft or an issued plan.
@@ -565,19 +558,7 @@ impl PlansMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The plan.")] input: PlanStatusInput,
     ) -> Result<PlanPayload> {
-        let who = caller(ctx)?;
-        let id = decode("Plan", "id", &input.id)?;
-        Ok(plan_payload(
-            uc::set_plan_status(
-                db(ctx)?,
-                &who,
-                id,
-                input.expected_version,
-                crate::model::enums::PlanStatus::Cancelled,
-                None,
-            )
-            .await?,
-        ))
+        plan_step(ctx, &input.id, input.expected_version, E::Cancelled, None).await
     }
 
     /// Adds a target to a draft or issued plan; the plan's version moves on.
