@@ -516,6 +516,7 @@ pub async fn seed_units(db: &DatabaseConnection) -> AppResult<SeedOutcome> {
         )));
     }
     txn.commit().await?;
+    crate::services::unit_snapshot::changed_here();
     Ok(SeedOutcome::Loaded {
         units: a.opened + b.opened,
         links: a.lineage + b.lineage + c.written,

@@ -49,6 +49,8 @@ pub struct Application {
     db: DatabaseConnection,
     statements: db::StatementCounter,
     tokens: Arc<TokenService>,
+    /// The hierarchy in memory, followed through `LISTEN` on PostgreSQL while serving.
+    units: Arc<crate::services::unit_snapshot::UnitCache>,
     /// How long in-flight requests may run on after the shutdown signal.
     grace: std::time::Duration,
 }
@@ -112,7 +114,14 @@ impl Application {
         let subjects = Arc::new(SubjectStates::new(std::time::Duration::from_secs(
             config.revocation_staleness_seconds,
         )));
-        let schema = graphql::build_schema(conn.clone(), config, tokens.clone(), subjects.clone());
+        let units = Arc::new(crate::services::unit_snapshot::UnitCache::default());
+        let schema = graphql::build_schema(
+            conn.clone(),
+            config,
+            tokens.clone(),
+            subjects.clone(),
+            units.clone(),
+        );
         let read_db = match &config.read_database_url {
             Some(url) => Some(db::connect(url).await.map_err(|e| {
                 StartError::Database(format!("replica: {}", db::describe_connect_error(url, &e)))
@@ -143,6 +152,7 @@ impl Application {
             db: conn,
             statements,
             tokens,
+            units,
             // A request stops at EXECUTION_TIMEOUT anyway; a little more lets it answer.
             grace: std::time::Duration::from_secs(config.limits.execution_timeout_seconds + 5),
         })
@@ -202,6 +212,15 @@ impl Application {
             }
         });
         let _sweeper = AbortOnDrop(sweeper);
+        // Unit imports of other instances, as they commit (PostgreSQL; SQLite requests read
+        // the generation instead).
+        let _watcher =
+            (self.db.get_database_backend() == sea_orm::DbBackend::Postgres).then(|| {
+                AbortOnDrop(tokio::spawn(crate::services::unit_snapshot::watch(
+                    self.units.clone(),
+                    self.db.get_postgres_connection_pool().clone(),
+                )))
+            });
         let grace = self.grace;
         let deadline = async move {
             if on_signal.await.is_ok() {

@@ -241,8 +241,11 @@ async fn units_come_from_memory_and_an_import_on_one_instance_is_seen_by_the_nex
     api::seed::seed_demo(&a.db).await.unwrap();
     let b = instance(&url).await;
 
-    // Q1 and Q2 of the benchmark: once the hierarchy is loaded, the only statement is the read
-    // of its generation.
+    // Q1 and Q2 of the benchmark: once the hierarchy is loaded, no statement for units. On
+    // PostgreSQL the server follows unit imports through LISTEN and runs none at all (the
+    // generation is read again after a notification, and at least once a second); on SQLite
+    // it reads the generation, one statement.
+    let pg = url.starts_with("postgres");
     let q1 = r#"{ province(code: "79", asOf: "2024-06-01") { code name } }"#;
     let q2 = r#"{ province(code: "79", asOf: "2024-06-01") { code name districts { code name communes { code name } } } }"#;
     let warm = b.data(q2).await;
@@ -251,31 +254,82 @@ async fn units_come_from_memory_and_an_import_on_one_instance_is_seen_by_the_nex
         "{warm}"
     );
     for q in [q1, q2] {
-        b.statements.record();
-        let data = b.data(q).await;
-        let sql = b.statements.recorded();
-        assert_eq!(data["province"]["code"], "79");
-        assert_eq!(sql.len(), 1, "{sql:#?}");
-        assert!(sql[0].contains("change_counter"), "{sql:#?}");
+        let mut fewest = usize::MAX;
+        for _ in 0..50 {
+            b.statements.record();
+            let data = b.data(q).await;
+            let sql = b.statements.recorded();
+            assert_eq!(data["province"]["code"], "79");
+            assert!(
+                sql.len() <= 1 && sql.iter().all(|s| s.contains("change_counter")),
+                "{sql:#?}"
+            );
+            fewest = fewest.min(sql.len());
+            if fewest == 0 || !pg {
+                break;
+            }
+            // The listener may still be connecting.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(fewest, usize::from(!pg), "{q}");
     }
 
-    // A new list applied on A (a renamed commune from 2026)…
+    // A new list applied by another process (the command line: a renamed commune from 2026)…
     let q = r#"{ commune(code: "30037", asOf: "2026-06-01") { name } }"#;
     assert_eq!(b.data(q).await["commune"]["name"], "Xã Tháp Mười");
-    let csv = include_str!("../../api/data/demo/units-2025-07-01.csv")
+    // The demo's July 2025 list, written as the national two-level list the command takes.
+    let demo = include_str!("../../api/data/demo/units-2025-07-01.csv")
         .replace("30037,Xã Tháp Mười,", "30037,Xã Tháp Mười Mới,");
-    let rows = api::seed::parse_units("renamed.csv", &csv).unwrap();
-    api::app::imports::unit_list(
-        &a.db,
-        &api::app::Caller::operator(&a.db),
-        "renamed.csv",
-        &rows,
-        Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
-    )
-    .await
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(demo.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "province_code",
+        "province_name",
+        "province_type",
+        "commune_code",
+        "commune_name",
+        "commune_type",
+        "province_name_ascii",
+        "commune_name_ascii",
+    ])
     .unwrap();
-    // …is what B's next request reads; the old name stays on its earlier days.
-    assert_eq!(b.data(q).await["commune"]["name"], "Xã Tháp Mười Mới");
+    for c in rows.iter().filter(|r| &r[3] == "COMMUNE") {
+        let p = rows.iter().find(|r| r[0] == c[4]).unwrap();
+        w.write_record([&p[0], &p[1], &p[2], &c[0], &c[1], &c[2], "", ""])
+            .unwrap();
+    }
+    let csv = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let file = std::env::temp_dir().join(format!("renamed-{}.csv", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, csv).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_platform"))
+        .env_remove("CONFIG_FILE")
+        .env("DATABASE_URL", &url)
+        .env("LOG_LEVEL", "warn")
+        .args(["import", "admin-units"])
+        .arg(&file)
+        .args(["--valid-from", "2026-01-01"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(out.status.success(), "{out:?}");
+    // …is what B's next request reads (on PostgreSQL once the import's notification, sent at
+    // its commit, has arrived: before the command even exits, in practice; the test allows
+    // half a second, under the one-second re-read); the old name stays on its earlier days.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let name = b.data(q).await["commune"]["name"].clone();
+        if name == "Xã Tháp Mười Mới" {
+            break;
+        }
+        assert!(pg && tries < 25, "after {tries} requests: {name}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!("the renamed commune was read after {tries} request(s) on B");
+    assert!(tries == 1 || pg, "{tries}");
     let before = r#"{ commune(code: "30037", asOf: "2025-12-31") { name } }"#;
     assert_eq!(b.data(before).await["commune"]["name"], "Xã Tháp Mười");
 }

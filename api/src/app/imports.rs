@@ -176,6 +176,7 @@ pub async fn unit_list(
     )
     .await?;
     super::commit(txn, caller).await?;
+    crate::services::unit_snapshot::changed_here();
     Ok(report)
 }
 
@@ -208,6 +209,7 @@ pub async fn lineage(
     )
     .await?;
     super::commit(txn, caller).await?;
+    crate::services::unit_snapshot::changed_here();
     Ok(report)
 }
 
@@ -239,6 +241,7 @@ pub async fn mergers(
     )
     .await?;
     super::commit(txn, caller).await?;
+    crate::services::unit_snapshot::changed_here();
     Ok(report)
 }
 

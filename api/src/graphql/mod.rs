@@ -44,6 +44,7 @@ pub fn build_schema(
     config: &Config,
     tokens: Arc<TokenService>,
     subjects: Arc<SubjectStates>,
+    units: Arc<crate::services::unit_snapshot::UnitCache>,
 ) -> AppSchema {
     let limits = &config.limits;
     let mut builder = Schema::build(
@@ -63,9 +64,7 @@ pub fn build_schema(
     .data(std::sync::Arc::new(
         crate::services::unit_search::UnitSearchIndex::default(),
     ))
-    .data(std::sync::Arc::new(
-        crate::services::unit_snapshot::UnitCache::default(),
-    ))
+    .data(units)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(32)

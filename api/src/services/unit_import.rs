@@ -713,6 +713,8 @@ pub async fn apply_lineage<C: ConnectionTrait>(
     report.written += w;
     report.unchanged += u;
     if report.written > 0 {
+        // Lineage is part of the in-memory hierarchy too.
+        super::unit_search::bump(db).await?;
         super::scope::rebuild(db).await?;
     }
     report.without_successor = ended_without_successor(db, day_before).await?;
@@ -842,6 +844,8 @@ pub async fn apply_mergers<C: ConnectionTrait>(
     }
     report.without_successor.sort();
     if report.written > 0 {
+        // Lineage is part of the in-memory hierarchy too.
+        super::unit_search::bump(db).await?;
         super::scope::rebuild(db).await?;
     }
     Ok(report)

@@ -66,7 +66,8 @@ pub async fn generation<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
         .unwrap_or(0))
 }
 
-/// Records that units changed (call inside the writing transaction).
+/// Records that units changed (call inside the writing transaction; after the commit, call
+/// [`super::unit_snapshot::changed_here`]).
 pub async fn bump<C: ConnectionTrait>(db: &C) -> AppResult<()> {
     let updated = change_counter::Entity::update_many()
         .col_expr(
@@ -83,6 +84,11 @@ pub async fn bump<C: ConnectionTrait>(db: &C) -> AppResult<()> {
         })
         .exec(db)
         .await?;
+    }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Delivered at commit to every instance that listens (unit_snapshot::watch).
+        db.execute_unprepared(&format!("NOTIFY {}", super::unit_snapshot::CHANNEL))
+            .await?;
     }
     Ok(())
 }

@@ -17,6 +17,8 @@ use entity::enums::AdminLevel;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
 /// A unit version, shared.
@@ -162,17 +164,81 @@ impl UnitSnapshot {
     }
 }
 
+/// The channel a unit import notifies on PostgreSQL, at its commit.
+pub const CHANNEL: &str = "platform_unit_generation";
+
+/// How long a snapshot is trusted without reading the generation, while notifications are
+/// followed: a safety net for a notification lost without the connection noticing, and for a
+/// read replica that was behind when a notification made a request re-read the counter.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// Unit imports committed by this process: a cache that has not read the generation since
+/// the last one does not trust its snapshot (its own notification may not have arrived yet).
+static CHANGED_HERE: AtomicU64 = AtomicU64::new(0);
+
+/// Tells this process's caches that a unit import just committed here.
+pub fn changed_here() {
+    CHANGED_HERE.fetch_add(1, Ordering::AcqRel);
+}
+
 /// The per-process hierarchy.
+///
+/// Without [`watch`] (SQLite, the command line), every request reads the generation: one
+/// statement. With it (the server on PostgreSQL), a request reads none while the listening
+/// connection is up, no unit import was notified since the last read, and that read is under
+/// [`TRUSTED_FOR`] old; an import on another instance is then seen as soon as its notification
+/// arrives (it is sent at the import's commit, so normally before the importing call returns).
 #[derive(Default)]
 pub struct UnitCache {
     snapshot: RwLock<Option<Arc<UnitSnapshot>>>,
+    /// A listening connection is up and has been since the last read of the generation.
+    watched: AtomicBool,
+    /// An import was notified (or the listener (re)connected) since the last read.
+    stale: AtomicBool,
+    /// When the generation was last read, in milliseconds since `epoch`.
+    read_at: AtomicU64,
+    /// [`CHANGED_HERE`] at the last read of the generation.
+    changes_seen: AtomicU64,
+    epoch: std::sync::OnceLock<Instant>,
 }
 
 impl UnitCache {
-    /// The hierarchy as of the latest committed unit import: one statement (the generation)
-    /// while it is current, a rebuild (two more) when it moved.
+    fn now_ms(&self) -> u64 {
+        let epoch = *self.epoch.get_or_init(Instant::now);
+        u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The snapshot, if it may be served without reading the generation.
+    async fn trusted(&self) -> Option<Arc<UnitSnapshot>> {
+        if !self.watched.load(Ordering::Acquire)
+            || self.stale.load(Ordering::Acquire)
+            || self.changes_seen.load(Ordering::Acquire) != CHANGED_HERE.load(Ordering::Acquire)
+        {
+            return None;
+        }
+        let age = self
+            .now_ms()
+            .saturating_sub(self.read_at.load(Ordering::Acquire));
+        if u128::from(age) >= TRUSTED_FOR.as_millis() {
+            return None;
+        }
+        self.snapshot.read().await.clone()
+    }
+
+    /// The hierarchy as of the latest committed unit import: no statement while it is trusted
+    /// (see the type), else one (the generation) while it is current, a rebuild (two more)
+    /// when it moved.
     pub async fn current<C: ConnectionTrait>(&self, db: &C) -> AppResult<Arc<UnitSnapshot>> {
+        if let Some(s) = self.trusted().await {
+            return Ok(s);
+        }
+        // Cleared before the read: a notification arriving during it marks the next request.
+        self.stale.store(false, Ordering::Release);
+        self.changes_seen
+            .store(CHANGED_HERE.load(Ordering::Acquire), Ordering::Release);
+        let started = self.now_ms();
         let generation = super::unit_search::generation(db).await?;
+        self.read_at.fetch_max(started, Ordering::AcqRel);
         if let Some(s) = self.snapshot.read().await.as_ref()
             && s.generation == generation
         {
@@ -189,5 +255,27 @@ impl UnitCache {
         let fresh = Arc::new(UnitSnapshot::build(generation, units, links));
         *slot = Some(fresh.clone());
         Ok(fresh)
+    }
+}
+
+/// Follows unit imports through `LISTEN` (PostgreSQL), for as long as the task runs: marks the
+/// cache stale on every notification and whenever the connection is (re)established, and
+/// stops trusting it while the connection is down (requests then read the generation, as
+/// without this task). Reconnects every second after a failure.
+pub async fn watch(cache: Arc<UnitCache>, pool: sea_orm::sqlx::PgPool) {
+    use sea_orm::sqlx::postgres::PgListener;
+    loop {
+        if let Ok(mut listener) = PgListener::connect_with(&pool).await
+            && listener.listen(CHANNEL).await.is_ok()
+        {
+            cache.stale.store(true, Ordering::Release);
+            cache.watched.store(true, Ordering::Release);
+            while let Ok(Some(_)) = listener.try_recv().await {
+                cache.stale.store(true, Ordering::Release);
+            }
+            cache.watched.store(false, Ordering::Release);
+            tracing::debug!("unit generation listener lost its connection; reconnecting");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
