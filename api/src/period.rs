@@ -105,6 +105,64 @@ impl Period {
     }
 }
 
+impl Period {
+    /// Every period of a year: the year, its halves, quarters and months (19).
+    pub fn of_year(year: i32) -> Vec<Period> {
+        let mut out = vec![Period::Year(year)];
+        out.extend((1..=2).map(|h| Period::SixMonths(year, h)));
+        out.extend((1..=4).map(|q| Period::Quarter(year, q)));
+        out.extend((1..=12).map(|m| Period::Month(year, m)));
+        out
+    }
+
+    fn year(self) -> i32 {
+        match self {
+            Period::Year(y)
+            | Period::SixMonths(y, _)
+            | Period::Quarter(y, _)
+            | Period::Month(y, _) => y,
+        }
+    }
+}
+
+/// A period range as a condition on a column of period ids: the periods that start on or after
+/// `from`'s first day and end on or before `to`'s last day, whatever their length ("2024" to
+/// "2024" holds the year, its halves, quarters and months; "2024S2" onwards starts with
+/// 2024Q3 and 202407). Ids sort by year first, so a bound is a comparison for the other years
+/// and a list for the bound's own year (which keeps an index on the column usable).
+pub fn range_condition<C>(column: C, from: Option<Period>, to: Option<Period>) -> sea_orm::Condition
+where
+    C: sea_orm::ColumnTrait,
+{
+    use sea_orm::Condition;
+    let mut all = Condition::all();
+    if let Some(f) = from {
+        let same_year: Vec<String> = Period::of_year(f.year())
+            .into_iter()
+            .filter(|p| p.start() >= f.start())
+            .map(|p| p.to_string())
+            .collect();
+        all = all.add(
+            Condition::any()
+                .add(column.gte(format!("{:04}", f.year() + 1)))
+                .add(column.is_in(same_year)),
+        );
+    }
+    if let Some(t) = to {
+        let same_year: Vec<String> = Period::of_year(t.year())
+            .into_iter()
+            .filter(|p| p.end() <= t.end())
+            .map(|p| p.to_string())
+            .collect();
+        all = all.add(
+            Condition::any()
+                .add(column.lt(format!("{:04}", t.year())))
+                .add(column.is_in(same_year)),
+        );
+    }
+    all
+}
+
 impl std::fmt::Display for Period {
     /// The DHIS2 id.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

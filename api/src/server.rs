@@ -196,7 +196,8 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown);
         // Expired idempotency records go every ten minutes (a lookup also drops an expired
-        // record it meets); the task ends with the server.
+        // record it meets), and so do the staging tables of imports a crash interrupted;
+        // the task ends with the server.
         let db = self.db.clone();
         let sweeper = tokio::spawn(async move {
             // The first sweep ten minutes after start (an interval's first tick is at once).
@@ -208,6 +209,11 @@ impl Application {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(removed = n, "expired idempotency records"),
                     Err(e) => tracing::debug!(cause = %e.detail(), "sweeping idempotency records"),
+                }
+                match crate::services::value_stage::sweep(&db).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(dropped = n, "staging tables of interrupted imports"),
+                    Err(e) => tracing::debug!(cause = %e.detail(), "sweeping staging tables"),
                 }
             }
         });

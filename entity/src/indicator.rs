@@ -23,6 +23,8 @@ pub struct Model {
     pub aggregation: Aggregation,
     pub search_key: String,
     pub created_at: DateTimeUtc,
+    /// The disaggregations allowed besides `total`, a JSON array of strings; NULL: any.
+    pub disaggregations: Option<String>,
 }
 
 /// Relations are followed through explicit batched queries, not joins.

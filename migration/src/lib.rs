@@ -14,6 +14,7 @@ mod m20261129_000005_username_case;
 mod m20261129_000006_bytewise_keys;
 mod m20261129_000007_lineage_evidence;
 mod m20261130_000008_plan_writes;
+mod m20261130_000009_indicator_disaggregations;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_bytewise_keys::Migration),
             Box::new(m20261129_000007_lineage_evidence::Migration),
             Box::new(m20261130_000008_plan_writes::Migration),
+            Box::new(m20261130_000009_indicator_disaggregations::Migration),
         ]
     }
 }

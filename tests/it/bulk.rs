@@ -130,14 +130,16 @@ async fn the_public_export_holds_exactly_the_published_values_and_a_reimport_cha
     let (_, body) = app
         .gql(
             Some(&manager),
-            r#"{ indicatorValues(filter: {unitCode: "30037", periodFrom: "2025", periodTo: "2025"}) { nodes { id status } } }"#,
+            r#"{ indicatorValues(filter: {unitCode: "30037", periodFrom: "2025", periodTo: "2025"}) { nodes { id status period } } }"#,
             json!({}),
         )
         .await;
+    // The year's own figures (the range holds its half-years and months too).
     let ids: Vec<Value> = body["data"]["indicatorValues"]["nodes"]
         .as_array()
         .unwrap_or_else(|| panic!("{body}"))
         .iter()
+        .filter(|n| n["period"] == "2025")
         .map(|n| n["id"].clone())
         .collect();
     assert_eq!(ids.len(), 2, "{body}");
@@ -787,4 +789,246 @@ async fn an_in_memory_database_checks_every_chunk_first_then_writes() {
         .await
         .unwrap();
     assert_eq!(stored, 2);
+}
+
+/// The staged path on PostgreSQL (and the row-by-row one on SQLite) classify alike: a row
+/// equal to the stored value changes nothing, a changed one is updated with a revision, an
+/// approved value that differs is refused by row, and every change lands in the feed once.
+#[tokio::test]
+async fn an_import_updates_refuses_locked_values_by_row_and_feeds_every_change() {
+    let app = demo().await;
+    let reporter = token(&app, "thapmuoi.reporter").await;
+    let manager = token(&app, "dongthap.manager").await;
+    let first = csv_file(&[
+        ("30037", "2024", "total", "1", ""),
+        ("30037", "2024S1", "total", "2", ""),
+        ("30037", "2024S2", "total", "3", "ba"),
+    ]);
+    let (status, report) = import(&app, Some(&reporter), "", first).await;
+    assert_eq!((status, &report["imported"]), (200, &json!(3)), "{report}");
+
+    // The manager approves the 2024S1 figure.
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            r#"{ indicatorValues(filter: {unitCode: "30037", periodFrom: "2024S1", periodTo: "2024S1"}) { nodes { id } } }"#,
+            json!({}),
+        )
+        .await;
+    let id = body["data"]["indicatorValues"]["nodes"][0]["id"].clone();
+    let (_, body) = app
+        .gql(
+            Some(&manager),
+            "mutation($i: IndicatorValueIdsInput!) { approveIndicatorValues(input: $i) { values { status } } }",
+            json!({"i": {"ids": [id]}}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let feed = "query($a: String) { indicatorValueChanges(after: $a, first: 100) { entries { period value } endCursor } }";
+    let (_, body) = app.gql(Some(&manager), feed, json!({"a": null})).await;
+    let cursor = body["data"]["indicatorValueChanges"]["endCursor"].clone();
+    let (values, changes) = (value_count(&app).await, feed_count(&app).await);
+
+    // Unchanged, locked, changed (6.50 is the stored 6.5 once written), new.
+    let second = csv_file(&[
+        ("30037", "2024", "total", "1.000", ""),
+        ("30037", "2024S1", "total", "5", ""),
+        ("30037", "2024S2", "total", "6.50", "ba"),
+        ("30037", "2023", "total", "7", ""),
+    ]);
+    let (status, report) = import(&app, Some(&reporter), "", second.clone()).await;
+    assert_eq!(status, 422, "{report}");
+    assert_eq!(
+        refusals(&report),
+        vec![(3, "value".to_string())],
+        "{report}"
+    );
+    let reason = report["rejectedRows"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("APPROVED"), "{reason}");
+    assert_eq!(
+        (value_count(&app).await, feed_count(&app).await),
+        (values, changes),
+        "a refused import writes nothing"
+    );
+
+    let (status, report) = import(&app, Some(&reporter), "?skipInvalid=true", second).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (
+            &report["unchanged"],
+            &report["updated"],
+            &report["imported"],
+            &report["rejected"]
+        ),
+        (&json!(1), &json!(1), &json!(1), &json!(1)),
+        "{report}"
+    );
+    assert_eq!(value_count(&app).await, values + 1);
+    let (_, body) = app.gql(Some(&manager), feed, json!({"a": cursor})).await;
+    let got: BTreeSet<(String, String)> = body["data"]["indicatorValueChanges"]["entries"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| {
+            (
+                e["period"].as_str().unwrap().to_string(),
+                e["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String)> = [("2024S2", "6.5"), ("2023", "7")]
+        .iter()
+        .map(|(p, v)| (p.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(got, want, "exactly the two changes, once each: {body}");
+    let (_, body) = app
+        .gql(
+            Some(&reporter),
+            r#"{ indicatorValues(filter: {unitCode: "30037", periodFrom: "2024S2", periodTo: "2024S2"}) { nodes { value version comment revisions { version value } } } }"#,
+            json!({}),
+        )
+        .await;
+    let node = &body["data"]["indicatorValues"]["nodes"][0];
+    assert_eq!(
+        (&node["value"], &node["version"], &node["comment"]),
+        (&json!("6.5"), &json!(2), &json!("ba")),
+        "{body}"
+    );
+    let revisions: Vec<(i64, String)> = node["revisions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|r| {
+            (
+                r["version"].as_i64().unwrap(),
+                r["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        revisions.contains(&(1, "3".into())) && revisions.contains(&(2, "6.5".into())),
+        "{body}"
+    );
+    // Period ranges by date: a year holds its halves; a half-year bound cuts at its days.
+    for (from, to, want) in [
+        ("2024", "2024", vec!["2024", "2024S1", "2024S2"]),
+        ("2024S2", "2024S2", vec!["2024S2"]),
+        ("2023", "2024S1", vec!["2023", "2024S1"]),
+        ("", "2023", vec!["2023"]),
+        ("2024S1", "", vec!["2024", "2024S1", "2024S2"]),
+        ("2024Q3", "", vec!["2024S2"]),
+    ] {
+        let mut filter = json!({"unitCode": "30037", "disaggregation": "total"});
+        if !from.is_empty() {
+            filter["periodFrom"] = json!(from);
+        }
+        if !to.is_empty() {
+            filter["periodTo"] = json!(to);
+        }
+        let (_, body) = app
+            .gql(
+                Some(&reporter),
+                "query($f: IndicatorValueFilter) { indicatorValues(filter: $f) { nodes { period } } }",
+                json!({"f": filter}),
+            )
+            .await;
+        let mut got: Vec<String> = body["data"]["indicatorValues"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|n| n["period"].as_str().unwrap().to_string())
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{from}..{to}: {body}");
+        let mut params = "?disaggregation=total".to_string();
+        for (name, v) in [("periodFrom", from), ("periodTo", to)] {
+            if !v.is_empty() {
+                params.push_str(&format!("&{name}={v}"));
+            }
+        }
+        let (_, _, csv) = export(&app, Some(&reporter), &params).await;
+        assert_eq!(records(&csv).len(), want.len() + 1, "{from}..{to}: {csv}");
+    }
+}
+
+/// An indicator that declares its disaggregations takes only those and `total`, in a
+/// submission and in a file; a list that leaves out one in use is refused.
+#[tokio::test]
+async fn declared_disaggregations_are_the_only_ones_taken() {
+    let app = demo().await;
+    let admin = token(&app, "admin").await;
+    let reporter = token(&app, "thapmuoi.reporter").await;
+    let update = "mutation($i: UpdateIndicatorInput!) { updateIndicator(input: $i) { indicator { disaggregations } } }";
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            update,
+            json!({"i": {"code": "POOR_HOUSEHOLD_RATE", "disaggregations": ["Thành thị", "Nông thôn", "total", "Thành thị"]}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateIndicator"]["indicator"]["disaggregations"],
+        json!(["Thành thị", "Nông thôn"]),
+        "{body}"
+    );
+    let file = csv_file(&[
+        ("30037", "2024", "total", "1", ""),
+        ("30037", "2024", "Nông thôn", "2", ""),
+        ("30037", "2024", "Nam", "3", ""),
+    ]);
+    let (status, report) = import(&app, Some(&reporter), "", file).await;
+    assert_eq!(status, 422, "{report}");
+    assert_eq!(
+        refusals(&report),
+        vec![(4, "disaggregation".to_string())],
+        "{report}"
+    );
+    let (_, body) = app
+        .gql(
+            Some(&reporter),
+            "mutation($i: SubmitIndicatorValuesInput!) { submitIndicatorValues(input: $i) { created } }",
+            json!({"i": {"values": [{"indicatorCode": "POOR_HOUSEHOLD_RATE", "unitCode": "30037",
+                "period": "2024", "disaggregation": "Nam", "value": "3"}]}}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &body["errors"][0]["extensions"]["field"],
+            &body["errors"][0]["extensions"]["index"]
+        ),
+        (&json!("disaggregation"), &json!(0)),
+        "{body}"
+    );
+    // In use: Nông thôn, once a value carries it.
+    let file = csv_file(&[("30037", "2024", "Nông thôn", "2", "")]);
+    let (status, report) = import(&app, Some(&reporter), "", file).await;
+    assert_eq!(status, 200, "{report}");
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            update,
+            json!({"i": {"code": "POOR_HOUSEHOLD_RATE", "disaggregations": ["Thành thị"]}}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &body["errors"][0]["extensions"]["code"],
+            &body["errors"][0]["extensions"]["field"]
+        ),
+        (&json!("BAD_USER_INPUT"), &json!("disaggregations")),
+        "{body}"
+    );
+    // Null: any again.
+    let (_, body) = app
+        .gql(
+            Some(&admin),
+            update,
+            json!({"i": {"code": "POOR_HOUSEHOLD_RATE", "disaggregations": null}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateIndicator"]["indicator"]["disaggregations"],
+        Value::Null,
+        "{body}"
+    );
 }

@@ -24,6 +24,7 @@ impl Trail for indicator::Model {
             "code": self.code, "name": self.name, "description": self.description,
             "unitOfMeasure": self.unit_of_measure, "category": self.category.to_value(),
             "direction": self.direction.to_value(), "aggregation": self.aggregation.to_value(),
+            "disaggregations": allowed_disaggregations(self),
         })
     }
 }
@@ -43,6 +44,47 @@ pub struct IndicatorFields {
     pub direction: Option<Direction>,
     /// How lower units' values combine.
     pub aggregation: Option<Aggregation>,
+    /// The disaggregations allowed besides `total`: `Some(None)` takes any, `Some(Some(list))`
+    /// only those.
+    pub disaggregations: Option<Option<Vec<String>>>,
+}
+
+/// The most disaggregations an indicator declares.
+pub const MAX_DISAGGREGATIONS: usize = 200;
+
+/// The disaggregations an indicator allows besides `total`, in their order; `None` when it
+/// declares none and takes any.
+pub fn allowed_disaggregations(i: &indicator::Model) -> Option<Vec<String>> {
+    i.disaggregations
+        .as_deref()
+        .map(|s| serde_json::from_str(s).unwrap_or_default())
+}
+
+/// A declared list, cleaned (NFC, spaces), without `total` and repeats: its stored JSON.
+fn declared(list: Option<Vec<String>>) -> AppResult<Option<String>> {
+    let Some(list) = list else { return Ok(None) };
+    if list.len() > MAX_DISAGGREGATIONS {
+        return Err(AppError::bad_input(
+            "disaggregations",
+            format!("at most {MAX_DISAGGREGATIONS}"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for d in list {
+        let d = text::clean(&d);
+        if d.is_empty() || d.chars().count() > 64 {
+            return Err(AppError::bad_input(
+                "disaggregations",
+                "each one 1 to 64 characters (`urban`, `female`)",
+            ));
+        }
+        if d != "total" && !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(Some(
+        serde_json::to_string(&out).map_err(|e| AppError::internal(e.to_string()))?,
+    ))
 }
 
 fn manager_or_admin(caller: &Caller, national: bool) -> AppResult<()> {
@@ -94,6 +136,7 @@ pub async fn create(
     if unit.is_empty() {
         return Err(AppError::bad_input("unitOfMeasure", "must not be empty"));
     }
+    let disaggregations = declared(f.disaggregations.clone().flatten())?;
     if indicator::Entity::find()
         .filter(indicator::Column::Code.eq(code.as_str()))
         .one(db)
@@ -116,6 +159,7 @@ pub async fn create(
             category: Set(f.category.unwrap_or(IndicatorCategory::Economy)),
             direction: Set(f.direction.unwrap_or(Direction::HigherIsBetter)),
             aggregation: Set(f.aggregation.unwrap_or(Aggregation::None)),
+            disaggregations: Set(disaggregations.clone()),
             created_at: Set(Utc::now()),
             ..Default::default()
         }
@@ -170,7 +214,46 @@ pub async fn update(
         if let Some(a) = f.aggregation {
             m.aggregation = Set(a);
         }
+        if let Some(list) = f.disaggregations.clone() {
+            let stored = declared(list)?;
+            if let Some(json) = &stored {
+                let keep: Vec<String> = serde_json::from_str(json).unwrap_or_default();
+                in_use_elsewhere(txn, &old, &keep).await?;
+            }
+            m.disaggregations = Set(stored);
+        }
         Ok(m.update(txn).await?)
     })
     .await
+}
+
+/// Refuses a list that leaves out a disaggregation stored values of `ind` use.
+async fn in_use_elsewhere(
+    txn: &sea_orm::DatabaseTransaction,
+    ind: &indicator::Model,
+    keep: &[String],
+) -> AppResult<()> {
+    use entity::indicator_value as iv;
+    use sea_orm::QuerySelect;
+    let used: Option<String> = iv::Entity::find()
+        .select_only()
+        .column(iv::Column::Disaggregation)
+        .filter(iv::Column::IndicatorId.eq(ind.id))
+        .filter(iv::Column::Deleted.eq(false))
+        .filter(iv::Column::Disaggregation.ne("total"))
+        .filter(iv::Column::Disaggregation.is_not_in(keep.iter().map(String::as_str)))
+        .limit(1)
+        .into_tuple()
+        .one(txn)
+        .await?;
+    match used {
+        Some(d) => Err(AppError::bad_input(
+            "disaggregations",
+            format!(
+                "values of {} use `{d}`: keep it in the list, or delete those values first",
+                ind.code
+            ),
+        )),
+        None => Ok(()),
+    }
 }

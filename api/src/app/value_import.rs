@@ -2,21 +2,27 @@
 //! set, told apart by the header. Shared by `POST /import/indicator-values` and
 //! `platform import indicator-values`.
 //!
-//! The file is read and checked in chunks of [`CHUNK`] rows with [`values::check`] (row numbers
-//! as indexes), and written in ONE transaction ([`values::write`] per chunk, after
-//! [`vs::take_turn`]): every row or none, unless `skip_invalid` asks for the good rows
-//! alone. A key (indicator, unit, period, disaggregation) repeated in the file refuses the
-//! later row, across chunks too. Memory stays bounded by a chunk, the report's first
-//! [`MAX_REPORTED`] refusals and 16 bytes per key seen (a hash, for the duplicate check).
+//! The file is read and checked in chunks of [`CHUNK`] rows with [`values::check_with`] (row
+//! numbers as indexes; each indicator and unit code looked up once per import). A key
+//! (indicator, unit, period, disaggregation) repeated in the file refuses the later row,
+//! across chunks too. Memory stays bounded by a chunk, the report's first [`MAX_REPORTED`]
+//! refusals and 16 bytes per key seen (a hash, for the duplicate check). Every row or none is
+//! written, unless `skip_invalid` asks for the good rows alone.
 //!
-//! Rows are written one by one through the same use case as `submitIndicatorValues` (value,
-//! revision, feed entry): the import runs at that speed on both backends; a `COPY` into a
-//! staging table on PostgreSQL is not built.
+//! How the rows are written depends on the backend:
+//! - **PostgreSQL**: the checked rows go into a staging table through `COPY` while no lock is
+//!   held; then ONE transaction takes value writers' turn ([`vs::take_turn`]), classifies the
+//!   staged rows against the stored values and writes values, revisions and feed entries with
+//!   a few set-based statements ([`crate::services::value_stage`]).
+//! - **SQLite**: ONE transaction, [`values::write`] per chunk (value, revision, feed entry row
+//!   by row, as `submitIndicatorValues` does).
 
 use super::Caller;
 use super::values::{self, Checked, RowError, RowIn};
 use crate::error::{AppError, AppResult};
+use crate::services::value_stage::{Stage, StagedRow};
 use crate::services::{audit, values as vs};
+use entity::DecimalText;
 use entity::enums::ValueStatus;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use std::collections::{HashMap, HashSet};
@@ -234,6 +240,17 @@ struct Tally {
 }
 
 impl Tally {
+    fn new() -> Self {
+        Self {
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            rejected: 0,
+            refusals: Vec::new(),
+            refusals_total: 0,
+        }
+    }
+
     fn refuse(&mut self, r: Rejected) {
         self.refusals_total += 1;
         self.refusals.push(r);
@@ -364,6 +381,24 @@ pub async fn import<R: std::io::Read + Send>(
         ));
     }
     let cols = Columns::of(&header)?;
+    let mut lookup = values::Lookup::new(caller).await?;
+    let mut tally = Tally::new();
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let mut stage = Stage::open(db).await?;
+        let job = Staged {
+            db,
+            caller,
+            cols: &cols,
+            opts,
+            status,
+            deadline,
+        };
+        let out = job
+            .run(&mut stage, &mut reader, &mut lookup, &mut tally, progress)
+            .await;
+        stage.finish().await;
+        return out;
+    }
 
     // `check` reads through the pool while the transaction holds a connection: with a single
     // connection (an in-memory SQLite), every chunk is checked first and written afterwards.
@@ -373,14 +408,6 @@ pub async fn import<R: std::io::Read + Send>(
         txn = Some(begin(db, caller).await?);
     }
     let mut pending: Vec<Vec<Checked>> = Vec::new();
-    let mut tally = Tally {
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: 0,
-        refusals: Vec::new(),
-        refusals_total: 0,
-    };
     let mut seen: HashMap<u128, usize> = HashMap::new();
     let mut feed = Feed::default();
     let mut rows = 0;
@@ -396,8 +423,16 @@ pub async fn import<R: std::io::Read + Send>(
             break;
         }
         rows += chunk.rows.len();
-        let checked =
-            check_chunk(db, caller, &cols, chunk, rows + 2, &mut seen, &mut tally).await?;
+        let checked = check_chunk(
+            db,
+            &mut lookup,
+            &cols,
+            chunk,
+            rows + 2,
+            &mut seen,
+            &mut tally,
+        )
+        .await?;
         match &txn {
             Some(t) => {
                 write_chunk(t, caller, &cols, checked, status, &mut feed, &mut tally).await?
@@ -428,12 +463,7 @@ pub async fn import<R: std::io::Read + Send>(
                 "indicator_value",
                 first,
                 None,
-                Some(serde_json::json!({
-                    "format": cols.format.name(), "rows": rows,
-                    "created": tally.created, "updated": tally.updated,
-                    "unchanged": tally.unchanged, "rejected": tally.rejected,
-                    "status": sea_orm::ActiveEnum::to_value(&status),
-                })),
+                Some(summary(&cols, rows, &tally, status)),
             )
             .await?;
         }
@@ -441,7 +471,134 @@ pub async fn import<R: std::io::Read + Send>(
     } else {
         txn.rollback().await?;
     }
-    Ok(Ok(Report {
+    Ok(Ok(report(&cols, rows, tally, opts, written)))
+}
+
+/// The PostgreSQL import: every checked row staged through `COPY` first, with no lock held;
+/// then, in one transaction with value writers' turn, classified and written by set-based
+/// statements ([`Stage`]).
+struct Staged<'a> {
+    db: &'a DatabaseConnection,
+    caller: &'a Caller,
+    cols: &'a Columns,
+    opts: Options,
+    status: ValueStatus,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl Staged<'_> {
+    async fn run<R: std::io::Read + Send>(
+        &self,
+        stage: &mut Stage,
+        reader: &mut csv::Reader<R>,
+        lookup: &mut values::Lookup<'_>,
+        tally: &mut Tally,
+        mut progress: impl FnMut(u64, usize) + Send,
+    ) -> AppResult<Result<Report, TimedOut>> {
+        let (cols, opts) = (self.cols, self.opts);
+        let mut seen: HashMap<u128, usize> = HashMap::new();
+        let mut rows = 0;
+        let late = || {
+            self.deadline
+                .is_some_and(|d| tokio::time::Instant::now() >= d)
+        };
+        loop {
+            if late() {
+                return Ok(Err(TimedOut { rows }));
+            }
+            let chunk = read_chunk(reader, cols, opts, rows + 2)?;
+            if chunk.rows.is_empty() {
+                break;
+            }
+            rows += chunk.rows.len();
+            let checked =
+                check_chunk(self.db, lookup, cols, chunk, rows + 2, &mut seen, tally).await?;
+            let texts: Vec<String> = checked
+                .iter()
+                .map(|c| DecimalText::new(c.value).as_str().to_string())
+                .collect();
+            stage
+                .add(checked.iter().zip(&texts).map(|(c, v)| StagedRow {
+                    index: c.index,
+                    indicator_id: c.key.0,
+                    unit_id: c.key.1,
+                    period: &c.key.2,
+                    disaggregation: &c.key.3,
+                    value: v,
+                    comment: c.comment.as_deref(),
+                }))
+                .await?;
+            progress(reader.position().byte(), rows);
+        }
+        drop(seen);
+        stage.close().await?;
+        if late() {
+            return Ok(Err(TimedOut { rows }));
+        }
+        let txn = begin(self.db, self.caller).await?;
+        let found = stage.classify(&txn, self.status, MAX_REPORTED).await?;
+        tally.created = found.created;
+        tally.updated = found.updated;
+        tally.unchanged = found.unchanged;
+        tally.rejected += found.locked;
+        tally.refusals_total += found.locked - found.locked_rows.len();
+        for (row, status) in found.locked_rows {
+            tally.refuse(Rejected {
+                row,
+                field: cols.name("value").into(),
+                reason: format!("the value is {status}: a manager reopens it before it changes"),
+            });
+        }
+        tally.trim();
+        let refused = tally.rejected > 0 && !opts.skip_invalid;
+        let written = !opts.dry_run && !refused;
+        if written && tally.created + tally.updated > 0 {
+            let seq = vs::take_commit_number(&txn).await?;
+            let actor = &self.caller.actor;
+            let first = stage
+                .write(&txn, seq, self.status, &actor.name, actor.user_id)
+                .await?;
+            if let Some(first) = first {
+                audit::record(
+                    &txn,
+                    actor,
+                    "indicator_values.import",
+                    "indicator_value",
+                    first,
+                    None,
+                    Some(summary(cols, rows, tally, self.status)),
+                )
+                .await?;
+            }
+        }
+        if written {
+            super::commit(txn, self.caller).await?;
+        } else {
+            txn.rollback().await?;
+        }
+        Ok(Ok(report(
+            cols,
+            rows,
+            std::mem::replace(tally, Tally::new()),
+            opts,
+            written,
+        )))
+    }
+}
+
+/// The audit event's summary of an import.
+fn summary(cols: &Columns, rows: usize, tally: &Tally, status: ValueStatus) -> serde_json::Value {
+    serde_json::json!({
+        "format": cols.format.name(), "rows": rows,
+        "created": tally.created, "updated": tally.updated,
+        "unchanged": tally.unchanged, "rejected": tally.rejected,
+        "status": sea_orm::ActiveEnum::to_value(&status),
+    })
+}
+
+/// The report of an import that read `rows` rows.
+fn report(cols: &Columns, rows: usize, tally: Tally, opts: Options, written: bool) -> Report {
+    Report {
         format: cols.format,
         rows,
         created: tally.created,
@@ -452,7 +609,7 @@ pub async fn import<R: std::io::Read + Send>(
         rejected_rows: tally.refusals,
         dry_run: opts.dry_run,
         written,
-    }))
+    }
 }
 
 /// The import's transaction: the caller's write transaction, value writers' turn taken.
@@ -478,7 +635,7 @@ fn single_connection(db: &DatabaseConnection) -> bool {
 /// Checks a chunk (rows numbered from `next - len`) and refuses keys seen in earlier rows.
 async fn check_chunk(
     db: &DatabaseConnection,
-    caller: &Caller,
+    lookup: &mut values::Lookup<'_>,
     cols: &Columns,
     chunk: Chunk,
     next: usize,
@@ -486,7 +643,7 @@ async fn check_chunk(
     tally: &mut Tally,
 ) -> AppResult<Vec<Checked>> {
     let offset = next - chunk.rows.len();
-    let (checked, errors) = values::check(db, caller, &chunk.rows, offset).await?;
+    let (checked, errors) = values::check_with(db, lookup, &chunk.rows, offset).await?;
     let mut bad_rows: HashSet<usize> = HashSet::new();
     for r in chunk.unreadable.values() {
         bad_rows.insert(r.row);

@@ -81,22 +81,6 @@ fn refused(index: usize, field: &'static str, message: impl Into<String>) -> Row
     }
 }
 
-/// Every version of the units with these codes: one statement.
-async fn unit_versions(
-    db: &DatabaseConnection,
-    codes: HashSet<&str>,
-) -> AppResult<HashMap<String, Vec<admin_unit::Model>>> {
-    let mut out: HashMap<String, Vec<admin_unit::Model>> = HashMap::new();
-    for u in admin_unit::Entity::find()
-        .filter(admin_unit::Column::Code.is_in(codes))
-        .all(db)
-        .await?
-    {
-        out.entry(u.code.clone()).or_default().push(u);
-    }
-    Ok(out)
-}
-
 /// A row that passed its checks, ready to write.
 #[derive(Clone, Debug)]
 pub struct Checked {
@@ -126,6 +110,72 @@ pub fn arrival_status(caller: &Caller, draft: bool) -> AppResult<ValueStatus> {
     })
 }
 
+/// An indicator as rows are checked against it.
+struct Known {
+    model: indicator::Model,
+    /// The disaggregations it allows besides `total` (`None`: any).
+    allowed: Option<HashSet<String>>,
+}
+
+/// What rows are checked against: the catalogue, every version of the units by code, and the
+/// caller's scope. Filled as codes come (one statement for the codes not seen before), so that
+/// a file read in chunks looks each code up once.
+pub struct Lookup<'a> {
+    indicators: HashMap<String, Option<Known>>,
+    units: HashMap<String, Vec<admin_unit::Model>>,
+    in_scope: Box<dyn Fn(i64) -> bool + Send + Sync + 'a>,
+}
+
+impl<'a> Lookup<'a> {
+    /// An empty lookup for `caller` (its scope read now: one statement at most).
+    pub async fn new(caller: &'a Caller) -> AppResult<Self> {
+        caller.access.authorize_value_submission()?;
+        Ok(Self {
+            indicators: HashMap::new(),
+            units: HashMap::new(),
+            in_scope: caller.access.scope_test().await?,
+        })
+    }
+
+    /// Looks up the codes of `rows` not seen yet: two statements at most.
+    async fn learn(&mut self, db: &DatabaseConnection, rows: &[RowIn]) -> AppResult<()> {
+        let codes: HashSet<&str> = rows
+            .iter()
+            .map(|r| r.indicator.trim())
+            .filter(|c| !self.indicators.contains_key(*c))
+            .collect();
+        if !codes.is_empty() {
+            let found = crate::services::plans::indicators_by_codes(db, codes.clone()).await?;
+            for c in codes {
+                let known = found.get(c).map(|m| Known {
+                    allowed: crate::app::indicators::allowed_disaggregations(m)
+                        .map(|l| l.into_iter().collect()),
+                    model: m.clone(),
+                });
+                self.indicators.insert(c.to_string(), known);
+            }
+        }
+        let codes: HashSet<&str> = rows
+            .iter()
+            .map(|r| r.unit.trim())
+            .filter(|c| !self.units.contains_key(*c))
+            .collect();
+        if !codes.is_empty() {
+            for c in &codes {
+                self.units.insert(c.to_string(), Vec::new());
+            }
+            for u in admin_unit::Entity::find()
+                .filter(admin_unit::Column::Code.is_in(codes))
+                .all(db)
+                .await?
+            {
+                self.units.entry(u.code.clone()).or_default().push(u);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Checks rows against the catalogue, the units valid at each period's end and the caller's
 /// scope (three statements, whatever the number of rows): the rows that pass, and every
 /// refusal. `offset` is added to the indexes (for files read in chunks).
@@ -135,22 +185,29 @@ pub async fn check(
     rows: &[RowIn],
     offset: usize,
 ) -> AppResult<(Vec<Checked>, Vec<RowError>)> {
-    let access = &caller.access;
-    access.authorize_value_submission()?;
-    let inds = crate::services::plans::indicators_by_codes(
-        db,
-        rows.iter().map(|r| r.indicator.trim()).collect(),
-    )
-    .await?;
-    let units = unit_versions(db, rows.iter().map(|r| r.unit.trim()).collect()).await?;
-    let in_scope = access.scope_test().await?;
+    let mut lookup = Lookup::new(caller).await?;
+    check_with(db, &mut lookup, rows, offset).await
+}
+
+/// [`check`] with a lookup kept across calls (a file read in chunks).
+pub async fn check_with(
+    db: &DatabaseConnection,
+    lookup: &mut Lookup<'_>,
+    rows: &[RowIn],
+    offset: usize,
+) -> AppResult<(Vec<Checked>, Vec<RowError>)> {
+    lookup.learn(db, rows).await?;
+    let inds = &lookup.indicators;
+    let units = &lookup.units;
+    let in_scope = &lookup.in_scope;
 
     let mut errors = Vec::new();
     let mut checked: Vec<Checked> = Vec::new();
     let mut seen: HashMap<values::Key, usize> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         let index = i + offset;
-        let ind = inds.get(r.indicator.trim());
+        let known = inds.get(r.indicator.trim()).and_then(Option::as_ref);
+        let ind = known.map(|k| &k.model);
         if ind.is_none() {
             errors.push(err(
                 index,
@@ -188,8 +245,25 @@ pub async fn check(
             .unwrap_or_else(|| "total".into());
         if disaggregation.chars().count() > 64 {
             errors.push(err(index, "disaggregation", "at most 64 characters"));
+        } else if let Some(k) = known
+            && let Some(allowed) = &k.allowed
+            && disaggregation != "total"
+            && !allowed.contains(&disaggregation)
+        {
+            let mut list: Vec<&str> = allowed.iter().map(String::as_str).collect();
+            list.sort_unstable();
+            list.insert(0, "total");
+            errors.push(err(
+                index,
+                "disaggregation",
+                format!(
+                    "`{disaggregation}` is not a disaggregation of {}: one of {}",
+                    k.model.code,
+                    list.join(", ")
+                ),
+            ));
         }
-        let unit = match (units.get(r.unit.trim()), period) {
+        let unit = match (units.get(r.unit.trim()).filter(|v| !v.is_empty()), period) {
             (None, _) => {
                 errors.push(err(index, "unitCode", format!("no unit `{}`", r.unit)));
                 None

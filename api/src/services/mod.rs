@@ -21,4 +21,5 @@ pub mod users;
 pub mod validity;
 pub mod value_aggregate;
 pub mod value_export;
+pub mod value_stage;
 pub mod values;

@@ -36,11 +36,13 @@ pub async fn page_after<C: ConnectionTrait>(
     if let Some(u) = &q.units {
         s = s.filter(V::AdminUnitId.is_in(u.iter().copied()));
     }
-    if let Some(f) = &q.period_from {
-        s = s.filter(V::Period.gte(f.as_str()));
-    }
-    if let Some(t) = &q.period_to {
-        s = s.filter(V::Period.lte(t.as_str()));
+    if q.period_from.is_some() || q.period_to.is_some() {
+        let parse = |p: &Option<String>| p.as_deref().and_then(crate::period::Period::parse);
+        s = s.filter(crate::period::range_condition(
+            V::Period,
+            parse(&q.period_from),
+            parse(&q.period_to),
+        ));
     }
     if let Some(st) = &q.statuses {
         s = s.filter(V::Status.is_in(st.iter().copied()));

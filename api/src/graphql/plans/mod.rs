@@ -1048,6 +1048,11 @@ impl Indicator {
     async fn aggregation(&self) -> Aggregation {
         self.0.aggregation.into()
     }
+    /// The disaggregations its values may carry besides `total`, in order; null when it
+    /// declares none and takes any.
+    async fn disaggregations(&self) -> Option<Vec<String>> {
+        crate::app::indicators::allowed_disaggregations(&self.0)
+    }
 }
 
 /// Filters of the plans list.

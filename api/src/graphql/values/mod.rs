@@ -11,7 +11,7 @@ use crate::connection;
 use crate::error::{AppError, AppResult};
 use crate::model::enums as E;
 use async_graphql::{
-    Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject,
+    Context, Enum, ErrorExtensions, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
 use std::sync::Arc;
 
@@ -191,9 +191,11 @@ pub struct IndicatorValueFilter {
     /// …and the units below it.
     #[graphql(default)]
     pub include_descendants: bool,
-    /// Periods from (inclusive).
+    /// Periods that start on or after this period's first day (a DHIS2 period id; "2024S2"
+    /// takes 2024S2, 2024Q3, 202407 and later), whatever their length.
     pub period_from: Option<String>,
-    /// Periods to (inclusive).
+    /// Periods that end on or before this period's last day ("2024" takes the year, its
+    /// halves, quarters and months).
     pub period_to: Option<String>,
     /// Only these statuses.
     pub statuses: Option<Vec<ValueStatus>>,
@@ -285,6 +287,17 @@ impl ValuesQuery {
         known_at: Option<DateTime>,
     ) -> Result<IndicatorValueConnection> {
         let f = filter.unwrap_or_default();
+        for (field, p) in [("periodFrom", &f.period_from), ("periodTo", &f.period_to)] {
+            if let Some(p) = p
+                && crate::period::Period::parse(p).is_none()
+            {
+                return Err(AppError::bad_input(
+                    field,
+                    format!("`{p}` is not a DHIS2 period (2024, 2024S1, 2024Q3, 202406)"),
+                )
+                .into());
+            }
+        }
         let d = db(ctx)?;
         let mut q = crate::services::values::ValueQuery {
             include_deleted: known_at.is_some(),
@@ -635,6 +648,9 @@ pub struct CreateIndicatorInput {
     pub direction: Option<super::plans::Direction>,
     /// How lower units' values combine (default `NONE`).
     pub aggregation: Option<super::plans::Aggregation>,
+    /// The disaggregations its values may carry besides `total` (`["urban", "rural"]`); an
+    /// empty list allows `total` only; absent or null, any disaggregation is taken.
+    pub disaggregations: Option<Vec<String>>,
 }
 
 /// A change to an indicator; absent fields stay as they are.
@@ -654,6 +670,9 @@ pub struct UpdateIndicatorInput {
     pub direction: Option<super::plans::Direction>,
     /// New aggregation.
     pub aggregation: Option<super::plans::Aggregation>,
+    /// New list of the disaggregations allowed besides `total`; null takes any. A list that
+    /// leaves out one that stored values use is refused.
+    pub disaggregations: MaybeUndefined<Vec<String>>,
 }
 
 /// The indicator written.
@@ -722,6 +741,7 @@ impl ValuesMutation {
             category: input.category.map(Into::into),
             direction: input.direction.map(Into::into),
             aggregation: input.aggregation.map(Into::into),
+            disaggregations: Some(input.disaggregations),
         };
         let i = crate::app::indicators::create(db(ctx)?, &who, &input.code, f).await?;
         Ok(IndicatorPayload {
@@ -743,6 +763,11 @@ impl ValuesMutation {
             category: input.category.map(Into::into),
             direction: input.direction.map(Into::into),
             aggregation: input.aggregation.map(Into::into),
+            disaggregations: match input.disaggregations {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(list) => Some(Some(list)),
+            },
         };
         let i = crate::app::indicators::update(db(ctx)?, &who, &input.code, f).await?;
         Ok(IndicatorPayload {
