@@ -491,6 +491,9 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
         .is_some_and(|m| m.essence_str() == APPLICATION_JSON)
 }
 
+/// Documents up to this size are parsed on the async worker; larger ones on the blocking pool.
+const INLINE_PARSE_BYTES: usize = 4 * 1024;
+
 async fn graphql(
     State(state): State<AppState>,
     method: Method,
@@ -649,15 +652,21 @@ async fn graphql(
         claim: claim.clone(),
     };
 
-    // Parse and measure first, off the async workers (a large document is CPU work): a
-    // document that does not parse, or that expands past the limits, never reaches the
-    // validator; a GET must not run a mutation.
-    let limits = state.limits.clone();
-    let checked = tokio::task::spawn_blocking(move || {
-        let checked = check_document(&mut request, &limits);
-        (request, checked)
-    })
-    .await;
+    // Parse and measure first (a document that does not parse, or that expands past the
+    // limits, never reaches the validator; a GET must not run a mutation): a large document
+    // off the async workers, since it is CPU work; a small one here, where the hop to the
+    // blocking pool would cost more than the parse.
+    let checked = if request.query.len() <= INLINE_PARSE_BYTES {
+        let checked = check_document(&mut request, &state.limits);
+        Ok((request, checked))
+    } else {
+        let limits = state.limits.clone();
+        tokio::task::spawn_blocking(move || {
+            let checked = check_document(&mut request, &limits);
+            (request, checked)
+        })
+        .await
+    };
     let (request, checked) = match checked {
         Ok(r) => r,
         Err(e) => {
