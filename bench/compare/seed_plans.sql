@@ -47,14 +47,14 @@ INSERT INTO agency (name, short_name, kind, admin_unit_id, parent_agency_id, val
 SELECT a.name, NULL, a.kind, a.unit_id, NULL, NULL, NULL, NULL, lower(a.name),
        TIMESTAMPTZ '2026-01-01 00:00:00+00', NULL
 FROM (
-  SELECT u.unit_id, u.n, k,
-         CASE WHEN k = 1 THEN 'Ủy ban nhân dân ' || u.name
+  SELECT u.unit_id, u.n, g.k,
+         CASE WHEN g.k = 1 THEN 'Ủy ban nhân dân ' || u.name
               WHEN u.level = 'PROVINCE' THEN d.province_name || ' ' || u.name
               ELSE d.district_name || ' ' || u.name END AS name,
-         CASE WHEN k = 1 THEN 'PEOPLES_COMMITTEE'
+         CASE WHEN g.k = 1 THEN 'PEOPLES_COMMITTEE'
               WHEN u.level = 'PROVINCE' THEN 'DEPARTMENT' ELSE 'OFFICE' END AS kind
-  FROM seed_unit u CROSS JOIN generate_series(1, u.agencies) AS k
-  LEFT JOIN seed_dept d ON d.k = k
+  FROM seed_unit u CROSS JOIN generate_series(1, u.agencies) AS g(k)
+  LEFT JOIN seed_dept d ON d.k = g.k
 ) a
 ORDER BY a.n, a.k;
 CREATE TEMP TABLE seed_agency ON COMMIT DROP AS
@@ -88,8 +88,8 @@ INSERT INTO target (plan_id, parent_target_id, indicator_id, admin_unit_id, ordi
 SELECT p.plan_id, NULL, NULL, p.unit_id, i::text, i, p.y::text, 'LEVEL', NULL, 'AT_LEAST',
        (50 + (p.n * 7 + i * 13) % 50)::numeric, NULL, NULL, NULL, '%', 'total',
        'Chỉ tiêu ' || i || ': đạt ít nhất ' || (50 + (p.n * 7 + i * 13) % 50) || ' % vào cuối năm ' || p.y
-FROM seed_plan p CROSS JOIN generate_series(1, 20) AS i
-ORDER BY p.plan_id, i;
+FROM seed_plan p CROSS JOIN generate_series(1, 20) AS g(i)
+ORDER BY p.plan_id, g.i;
 
 \echo '  seed: tasks'
 INSERT INTO assignment (plan_id, ordinal, position, title, content, lead_agency_id, due_on, status,
@@ -101,19 +101,19 @@ SELECT p.plan_id, i::text, i,
             WHEN 3 THEN 'CANCELLED' WHEN 4 THEN 'IN_PROGRESS' WHEN 5 THEN 'IN_PROGRESS'
             WHEN 6 THEN 'IN_PROGRESS' ELSE 'NOT_STARTED' END,
        1, TIMESTAMPTZ '2026-01-01 00:00:00+00', TIMESTAMPTZ '2026-01-01 00:00:00+00', NULL, NULL
-FROM seed_plan p CROSS JOIN generate_series(1, 20) AS i
+FROM seed_plan p CROSS JOIN generate_series(1, 20) AS g(i)
 JOIN seed_agency lead ON lead.unit_id = p.unit_id AND lead.k = 2 + (i - 1) % (p.agencies - 1)
-ORDER BY p.plan_id, i;
+ORDER BY p.plan_id, g.i;
 
 \echo '  seed: coordinators and task-target links'
 INSERT INTO assignment_coordinator (assignment_id, agency_id)
 SELECT a.id, c.agency_id
 FROM assignment a JOIN seed_plan p ON p.plan_id = a.plan_id
-CROSS JOIN generate_series(1, 2) AS j
+CROSS JOIN generate_series(1, 2) AS g(j)
 JOIN seed_agency c ON c.unit_id = p.unit_id
   AND c.k = 2 + (a.position - 1 + j) % (p.agencies - 1)
 WHERE a.position % 4 = 0
-ORDER BY a.id, j;
+ORDER BY a.id, g.j;
 INSERT INTO assignment_target (assignment_id, target_id)
 SELECT a.id, t.id FROM assignment a JOIN target t ON t.plan_id = a.plan_id AND t.position = a.position
 ORDER BY a.id;
