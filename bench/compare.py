@@ -95,9 +95,12 @@ HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 def post(url, query, timeout=10):
     body = json.dumps({"query": query}).encode()
     req = urllib.request.Request(url, data=body, headers=HEADERS, method="POST")
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        raw = resp.read()
-        return resp.status, raw
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+            return resp.status, raw
+    except urllib.error.HTTPError as e:
+        raise SystemExit(f"{url}: HTTP {e.code}: {e.read()[:1000]!r} for {query}")
 
 
 def dec(v):

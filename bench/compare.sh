@@ -151,7 +151,7 @@ start_api() {
   API_PID=$!; PIDS+=("$API_PID")
 }
 start_pg4() {
-  NODE_ENV=production "$NODE" "$PG4_DIR/node_modules/postgraphile/cli.js" -c "$URL" -s units_2024 \
+  NODE_ENV=production "$NODE" "$PG4_DIR/node_modules/postgraphile/cli.js" -c "$URL" -s units_2024,plans_bench,values_bench \
     -n 127.0.0.1 -p $PG4_PORT -m 16 --disable-query-log --disable-graphiql -M --no-ignore-rbac \
     --dynamic-json -N >"$TMP/pg4.log" 2>&1 &
   PG4_PID=$!; PIDS+=("$PG4_PID")
