@@ -436,25 +436,33 @@ def proc_cpu_ms(pid):
 
 
 def backend_cpu(admin_url, db):
-    """CPU ms of every PostgreSQL backend connected to the database now, by backend pid."""
-    out = subprocess.run(
-        ["psql", admin_url, "-X", "-At", "-c",
-         f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()"],
-        capture_output=True, text=True, timeout=20).stdout
+    """CPU ms of every PostgreSQL backend connected to the database now, by backend pid: the
+    processes whose title is `postgres: … USER DB …` (read from /proc, not through psql: a psql
+    started on a loaded machine took long enough that pgbench's backends were gone when it
+    looked, and pgbench's PostgreSQL CPU came out as 0)."""
     cpu = {}
-    for line in out.split():
-        c = proc_cpu_ms(int(line))
-        if c is not None:
-            cpu[int(line)] = c
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                title = f.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {db} " in title:
+            c = proc_cpu_ms(int(entry))
+            if c is not None:
+                cpu[int(entry)] = c
     return cpu
 
 
 def sample_backends(cfg, secs, out):
     if secs < 3:
         return
+    start = time.monotonic()
     time.sleep(1.0)
     out.append((time.monotonic(), backend_cpu(cfg["admin_url"], cfg["db"])))
-    time.sleep(secs - 2.0)
+    time.sleep(max(0.0, start + secs - 1.0 - time.monotonic()))
     out.append((time.monotonic(), backend_cpu(cfg["admin_url"], cfg["db"])))
 
 

@@ -37,4 +37,4 @@ perf record -F 999 -g -o "$OUT" -p "$API" -- sleep "$SECS" 2>"$TMP/perf.err" >/d
 wait $WRK
 grep -E "Requests/sec|50%|99%" "$TMP/wrk.txt"
 echo "perf: $(grep -o '([0-9]* samples)' "$TMP/perf.err" || cat "$TMP/perf.err") in $OUT"
-perf report -i "$OUT" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -n "${TOP:-25}"
+perf report -i "$OUT" --no-children --sort symbol --stdio 2>/dev/null | grep -E "^ +[0-9.]+%" | sed -E "s/ +- +- *$//; s/ +$//" | head -n "${TOP:-25}"
