@@ -15,8 +15,8 @@
 #     PostGraphile's copies and the Q5 function (bench/compare/plans_values_pg.sql);
 #  3. counts the SQL statements of one request of each server (log_statement=all on this
 #     database only, one server at a time, then reset);
-#  4. starts the three servers, checks that all four contenders return the same province,
-#     districts and communes (fails the run otherwise), warms up, then 3 runs of 10 s each,
+#  4. starts the three servers, checks that all four contenders return the same data (units,
+#     values, tasks, counts; fails the run otherwise), warms up, then 3 runs of 10 s each,
 #     contenders interleaved: wrk -t2 -c16 against each server, pgbench -c16 -j2 against the
 #     database; prints req/s, p50, p99, peak RSS (VmHWM), CPU per request and the ratios.
 # Usage: bash bench/compare.sh [POSTGRES_ADMIN_URL]   (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -25,9 +25,9 @@
 #        OUT_DIR (where results.json, table.md, statements-*.json go; default a temp dir),
 #        VALUES (1000000: indicator values to generate; bench/seed_bench.sh)
 # Uses ${CARGO_TARGET_DIR:-target}/release/platform (built if missing). Loopback only; every
-# load run is bounded in time; stops its servers and drops its database itself. About a minute
-# per query measured plus the setup (see BENCHMARKS.md for the last full run's time), plus the
-# installs and the build the first time.
+# load run is bounded in time; stops its servers and drops its database itself. All five
+# queries: 13 min 4 s on 2026-11-30 (setup with the seeding about 2 min, 2.2 min per query);
+# QUERIES="Q3 Q4 Q5": 8 min 7 s; plus the installs and the build the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -132,9 +132,9 @@ if has Q3 || has Q4 || has Q5; then
 fi
 psql "$URL" -XAtq -v ON_ERROR_STOP=1 -f bench/compare/plans_values_pg.sql
 # The pgbench scripts need the ids of this database: Q2's last statement lists the district ids
-# as the API sends them (it has read the districts just before); Q3–Q5 list the unit ids of the
-# scope of 79 and the plan, task and agency ids the API has read before (bench/compare.py
-# fill, from the statements before, as the API reads them).
+# as the API sends them (it has read the districts just before). Q3–Q5 hold the ids of a fresh
+# database as literals (imports and seeding are deterministic; the check fails otherwise);
+# `compare.py fill` writes in today's date (in Vietnam) for "overdue" and "due within 30 days".
 DISTRICT_IDS=$(psql "$URL" -XAtc "SELECT string_agg(d.id::text, ', ' ORDER BY d.sort_key, d.id)
   FROM units_2024.district d JOIN units_2024.province p ON p.id = d.province_id WHERE p.code = '79'")
 cp bench/compare/q1.sql "$TMP/q1.sql"
