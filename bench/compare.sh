@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
 # This API against PostGraphile 4, PostGraphile 5 and pgbench (the bare SQL), on the same
-# PostgreSQL database holding the national lists (issue 13). End to end:
+# PostgreSQL database holding the national lists and national-scale plans and values (issue 13).
+# Queries (bench/compare.py has their text): Q1 a province, Q2 a province with its districts and
+# communes, Q3 a page of 100 published indicator values of a province and a year with unit
+# names, Q4 the overdue tasks of a province's 2024 plans with their lead agencies' names, Q5
+# assignmentSummary of a province with the units below it. End to end:
 #  1. installs what is missing: wrk (apt), Node 22 (npm package node@22, in /var/tmp/pg5),
 #     PostGraphile 4 and 5 (npm, in /var/tmp/postgraphile4 and /var/tmp/postgraphile5);
 #     builds the release binary if it is missing;
 #  2. a fresh database: migrate, the five national imports (as bench/national.sh), then the
 #     plain tables units_2024.{province,district,commune} for PostGraphile, the units valid on
-#     2024-06-01 (bench/compare/units_2024.sql);
+#     2024-06-01 (bench/compare/units_2024.sql); for Q3–Q5 the seeded data, loaded by SQL
+#     (bench/seed_bench.sh: plans, targets, tasks, agencies; 1,000,000 published values), and
+#     PostGraphile's copies and the Q5 function (bench/compare/plans_values_pg.sql);
 #  3. counts the SQL statements of one request of each server (log_statement=all on this
 #     database only, one server at a time, then reset);
-#  4. starts the three servers, checks that all four contenders return the same province,
-#     districts and communes (fails the run otherwise), warms up, then 3 runs of 10 s each,
+#  4. starts the three servers, checks that all four contenders return the same data (units,
+#     values, tasks, counts; fails the run otherwise), warms up, then 3 runs of 10 s each,
 #     contenders interleaved: wrk -t2 -c16 against each server, pgbench -c16 -j2 against the
 #     database; prints req/s, p50, p99, peak RSS (VmHWM), CPU per request and the ratios.
 # Usage: bash bench/compare.sh [POSTGRES_ADMIN_URL]   (default postgres://postgres@127.0.0.1:5432/postgres)
-#   env: SECONDS_PER_RUN (10), RUNS (3), WARMUP_SECONDS (3), KEEP_DB=1 to keep the database,
-#        OUT_DIR (where results.json, table.md, statements-*.json go; default a temp dir)
+#   env: QUERIES ("Q1 Q2 Q3 Q4 Q5"; e.g. QUERIES="Q3 Q4 Q5" for some), SECONDS_PER_RUN (10),
+#        RUNS (3), WARMUP_SECONDS (3), KEEP_DB=1 to keep the database (bench_compare),
+#        OUT_DIR (where results.json, table.md, statements-*.json go; default a temp dir),
+#        VALUES (1000000: indicator values to generate; bench/seed_bench.sh)
 # Uses ${CARGO_TARGET_DIR:-target}/release/platform (built if missing). Loopback only; every
-# load run is bounded in time; stops its servers and drops its database itself. About 5 minutes
-# (4 min 46 s on 2026-11-30), plus the installs and the build the first time.
+# load run is bounded in time; stops its servers and drops its database itself. All five
+# queries: 13 min 4 s on 2026-11-30 (setup with the seeding about 2 min, 2.2 min per query);
+# QUERIES="Q3 Q4 Q5": 8 min 7 s; plus the installs and the build the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -36,6 +45,12 @@ API_PORT=18481 PG4_PORT=18482 PG5_PORT=18483
 TMP=$(mktemp -d /tmp/bench-compare.XXXXXX)
 OUT_DIR=${OUT_DIR:-$TMP}
 mkdir -p "$OUT_DIR"
+QUERIES=${QUERIES:-Q1 Q2 Q3 Q4 Q5}
+for q in $QUERIES; do
+  case $q in Q1|Q2|Q3|Q4|Q5) ;; *) echo "QUERIES: unknown query $q (Q1 … Q5)"; exit 2 ;; esac
+done
+export QUERIES
+has() { [[ " $QUERIES " == *" $1 "* ]]; }
 PGLOG=$(pg_lsclusters -h 2>/dev/null | awk '$3 == 5432 {print $7}' || true)
 PGLOG=${PGLOG:-/var/log/postgresql/postgresql-15-main.log}
 
@@ -110,12 +125,23 @@ psql "$URL" -XAtc "VACUUM ANALYZE admin_unit" -c "SELECT 'admin_unit rows: ' || 
   -c "SELECT 'units_2024: ' || (SELECT count(*) FROM units_2024.province) || ' provinces, '
       || (SELECT count(*) FROM units_2024.district) || ' districts, '
       || (SELECT count(*) FROM units_2024.commune) || ' communes'"
+if has Q3 || has Q4 || has Q5; then
+  step "seeding by SQL (bench/seed_bench.sh), PostGraphile's copies (bench/compare/plans_values_pg.sql)"
+  SKIP_VALUES=$(has Q3 && echo 0 || echo 1) SKIP_PLANS=$(has Q4 || has Q5 && echo 0 || echo 1) \
+    bash bench/seed_bench.sh "$URL"
+fi
+psql "$URL" -XAtq -v ON_ERROR_STOP=1 -f bench/compare/plans_values_pg.sql
 # The pgbench scripts need the ids of this database: Q2's last statement lists the district ids
-# as the API sends them (it has read the districts just before).
+# as the API sends them (it has read the districts just before). Q3–Q5 hold the ids of a fresh
+# database as literals (imports and seeding are deterministic; the check fails otherwise);
+# `compare.py fill` writes in today's date (in Vietnam) for "overdue" and "due within 30 days".
 DISTRICT_IDS=$(psql "$URL" -XAtc "SELECT string_agg(d.id::text, ', ' ORDER BY d.sort_key, d.id)
   FROM units_2024.district d JOIN units_2024.province p ON p.id = d.province_id WHERE p.code = '79'")
 cp bench/compare/q1.sql "$TMP/q1.sql"
 sed "s/@DISTRICT_IDS@/$DISTRICT_IDS/" bench/compare/q2.sql >"$TMP/q2.sql"
+for q in Q3 Q4 Q5; do
+  if has $q; then python3 bench/compare.py fill "$URL" "bench/compare/${q,,}.sql" "$TMP/${q,,}.sql"; fi
+done
 
 # ---- servers --------------------------------------------------------------------------------
 JWT=bench-only-$(head -c 24 /dev/urandom | base64)   # the prod profile needs one; loopback only
@@ -125,7 +151,7 @@ start_api() {
   API_PID=$!; PIDS+=("$API_PID")
 }
 start_pg4() {
-  NODE_ENV=production "$NODE" "$PG4_DIR/node_modules/postgraphile/cli.js" -c "$URL" -s units_2024 \
+  NODE_ENV=production "$NODE" "$PG4_DIR/node_modules/postgraphile/cli.js" -c "$URL" -s units_2024,plans_bench,values_bench \
     -n 127.0.0.1 -p $PG4_PORT -m 16 --disable-query-log --disable-graphiql -M --no-ignore-rbac \
     --dynamic-json -N >"$TMP/pg4.log" 2>&1 &
   PG4_PID=$!; PIDS+=("$PG4_PID")
@@ -158,7 +184,9 @@ for name in api pg4 pg5; do
   stop_all
 done
 psql "$ADMIN_URL" -Xqc "ALTER DATABASE $DB RESET log_statement"
-echo "pgbench: Q1 $(grep -c '^SELECT' "$TMP/q1.sql") statement, Q2 $(grep -c '^SELECT' "$TMP/q2.sql") statements per transaction (bench/compare/q1.sql, q2.sql)"
+for q in $QUERIES; do
+  echo "pgbench $q: $(python3 -c "import sys; sys.path.insert(0, 'bench'); import compare; print(compare.sql_statement_count('$TMP/${q,,}.sql'))") statements per transaction (bench/compare/${q,,}.sql)"
+done
 
 # ---- 4. check, warm up, measure ----------------------------------------------------------
 step "check, warm-up, ${RUNS:-3} runs of ${SECONDS_PER_RUN:-10} s per query and contender (interleaved)"
@@ -172,7 +200,8 @@ cat >"$TMP/config.json" <<EOF
     "pg5": {"url": "http://127.0.0.1:$PG5_PORT/graphql", "pid": $PG5_PID}
   },
   "db_url": "$URL", "admin_url": "$ADMIN_URL", "db": "$DB",
-  "sql": {"Q1": "$TMP/q1.sql", "Q2": "$TMP/q2.sql"},
+  "sql": {"Q1": "$TMP/q1.sql", "Q2": "$TMP/q2.sql", "Q3": "$TMP/q3.sql", "Q4": "$TMP/q4.sql", "Q5": "$TMP/q5.sql"},
+  "queries": $(python3 -c 'import json, sys; print(json.dumps(sys.argv[1].split()))' "$QUERIES"),
   "seconds": ${SECONDS_PER_RUN:-10}, "runs": ${RUNS:-3}, "warmup_seconds": ${WARMUP_SECONDS:-3},
   "threads": 2, "conns": 16, "tmp": "$TMP", "out_dir": "$OUT_DIR"
 }

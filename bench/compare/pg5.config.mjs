@@ -1,5 +1,5 @@
 // PostGraphile 5 for bench/compare.sh: the amber preset (the recommended default) with the
-// simplified inflection that its documentation recommends, over the schema `units_2024` only.
+// simplified inflection that its documentation recommends, over the schemas `units_2024`, `plans_bench` and `values_bench` (bench/compare/*.sql).
 // compare.sh copies this file next to its node_modules (PostGraphile is installed outside the
 // repository) and sets PG5_DATABASE_URL and PG5_PORT.
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
@@ -11,7 +11,7 @@ export default {
   pgServices: [
     makePgService({
       connectionString: process.env.PG5_DATABASE_URL,
-      schemas: ["units_2024"],
+      schemas: ["units_2024", "plans_bench", "values_bench"],
       // The same pool size as this API's (16 connections on PostgreSQL).
       poolConfig: { max: 16 },
     }),
