@@ -536,6 +536,7 @@ impl Staged<'_> {
             return Ok(Err(TimedOut { rows }));
         }
         let txn = begin(self.db, self.caller).await?;
+        Stage::time_limit(&txn, self.deadline).await?;
         let found = stage.classify(&txn, self.status, MAX_REPORTED).await?;
         tally.created = found.created;
         tally.updated = found.updated;

@@ -3,10 +3,12 @@
 //! set-based statements inside the import's transaction, whatever the number of rows.
 //!
 //! The staging table is `UNLOGGED` (no WAL), one per import, named
-//! `value_import_stage_<unix seconds>_<random>`. It is created and filled on a connection of
-//! its own (a `COPY` needs the wire protocol's copy mode, which a sea-orm transaction does not
-//! expose), so its rows are committed before the import's transaction reads them, and it is
-//! dropped when the import ends. [`sweep`] drops those a crash left behind.
+//! `value_import_stage_<unix seconds>_<random>`. It is created and filled outside the
+//! import's transaction, by one `COPY` per megabyte of rows on the pool's connections (a
+//! `COPY` needs the wire protocol's copy mode, which a sea-orm transaction does not expose), so
+//! its rows are committed before the transaction reads them; it is dropped when the import
+//! ends. [`sweep`] drops those a crash left behind. The set-based statements run under the
+//! import's own time limit ([`Stage::time_limit`]), not the pool's per-statement one.
 //!
 //! Rows in the table are classified against the stored values in one `UPDATE … FROM`:
 //! `c` new, `s` the same as stored (nothing written), `l` locked (approved or published and
@@ -19,8 +21,7 @@ use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use entity::enums::ValueStatus;
 use sea_orm::sqlx::AssertSqlSafe;
-use sea_orm::sqlx::pool::PoolConnection;
-use sea_orm::sqlx::postgres::{PgCopyIn, PgPool, PgPoolCopyExt, Postgres};
+use sea_orm::sqlx::postgres::{PgPool, PgPoolCopyExt};
 use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 
 /// Bytes buffered before they are sent to `COPY`.
@@ -48,8 +49,9 @@ pub struct StagedRow<'a> {
 pub struct Stage {
     pool: PgPool,
     table: String,
-    copy: Option<PgCopyIn<PoolConnection<Postgres>>>,
     buf: Vec<u8>,
+    /// Rows sent.
+    sent: u64,
     /// Dropped already ([`Stage::finish`]); otherwise `Drop` drops it in the background
     /// (an import abandoned mid-way, its request cancelled).
     dropped: bool,
@@ -107,7 +109,7 @@ fn escaped(out: &mut Vec<u8>, s: &str) {
 }
 
 impl Stage {
-    /// Creates the staging table and starts its `COPY`.
+    /// Creates the staging table.
     pub async fn open(db: &DatabaseConnection) -> AppResult<Self> {
         let pool = db.get_postgres_connection_pool().clone();
         let mut random = [0u8; 6];
@@ -129,29 +131,13 @@ impl Stage {
         .execute(&pool)
         .await
         .map_err(db_err)?;
-        let mut stage = Self {
+        Ok(Self {
             pool,
             table,
-            copy: None,
             buf: Vec::with_capacity(SEND_AT + 4096),
+            sent: 0,
             dropped: false,
-        };
-        let copy = stage
-            .pool
-            .copy_in_raw(&format!(
-                "COPY {} (idx, indicator_id, admin_unit_id, period, disaggregation, value, comment) \
-                 FROM STDIN",
-                stage.table
-            ))
-            .await;
-        match copy {
-            Ok(c) => stage.copy = Some(c),
-            Err(e) => {
-                stage.drop_table().await;
-                return Err(db_err(e));
-            }
-        }
-        Ok(stage)
+        })
     }
 
     /// The table's name.
@@ -186,32 +172,56 @@ impl Stage {
         Ok(())
     }
 
+    /// Sends the buffered rows: one `COPY` per megabyte, so that no statement runs for as long
+    /// as the file takes to read and check (statements have a timeout).
     async fn flush(&mut self) -> AppResult<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let copy = self
-            .copy
-            .as_mut()
-            .ok_or_else(|| AppError::internal("the staging COPY is closed"))?;
-        copy.send(self.buf.as_slice()).await.map_err(db_err)?;
+        let mut copy = self
+            .pool
+            .copy_in_raw(&format!(
+                "COPY {} (idx, indicator_id, admin_unit_id, period, disaggregation, value, comment) \
+                 FROM STDIN",
+                self.table
+            ))
+            .await
+            .map_err(db_err)?;
+        if let Err(e) = copy.send(self.buf.as_slice()).await {
+            let _ = copy.abort("the import failed").await;
+            return Err(db_err(e));
+        }
+        self.sent += copy.finish().await.map_err(db_err)?;
         self.buf.clear();
         Ok(())
     }
 
-    /// Ends the `COPY` and analyses the table: the rows staged.
+    /// Sends what is left and analyses the table: the rows staged.
     pub async fn close(&mut self) -> AppResult<u64> {
         self.flush().await?;
-        let copy = self
-            .copy
-            .take()
-            .ok_or_else(|| AppError::internal("the staging COPY is closed"))?;
-        let n = copy.finish().await.map_err(db_err)?;
         sea_orm::sqlx::query(AssertSqlSafe(format!("ANALYZE {}", self.table)))
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
-        Ok(n)
+        Ok(self.sent)
+    }
+
+    /// Sets the transaction's statement timeout to what is left of the import's time (none
+    /// without a deadline: the command line), instead of the pool's per-statement timeout,
+    /// which a set-based write of a million rows may well exceed. `SET LOCAL`: it ends with
+    /// the transaction.
+    pub async fn time_limit<C: ConnectionTrait>(
+        txn: &C,
+        deadline: Option<tokio::time::Instant>,
+    ) -> AppResult<()> {
+        let ms = deadline.map_or(0, |d| {
+            d.saturating_duration_since(tokio::time::Instant::now())
+                .as_millis()
+                .max(1)
+        });
+        txn.execute_unprepared(&format!("SET LOCAL statement_timeout = {ms}"))
+            .await?;
+        Ok(())
     }
 
     /// Classifies the staged rows against the stored values (inside the import's transaction,
@@ -351,9 +361,6 @@ impl Stage {
 
     /// Drops the staging table (a failure is logged: [`sweep`] retries later).
     pub async fn finish(mut self) {
-        if let Some(copy) = self.copy.take() {
-            let _ = copy.abort("the import ended").await;
-        }
         self.drop_table().await;
     }
 
