@@ -56,8 +56,9 @@ pub async fn units_with_code<C: ConnectionTrait>(
     Ok(q.all(db).await?)
 }
 
-/// Ids of the given units and, as asked, of every unit below or above them (any version):
-/// one statement per level.
+/// Ids of the given units and, as asked, of every unit below them (any version: one
+/// recursive statement; the ids formatted into it are integers) or above them (one statement
+/// per level).
 pub async fn unit_scope<C: ConnectionTrait>(
     db: &C,
     roots: &[admin_unit::Model],
@@ -65,22 +66,24 @@ pub async fn unit_scope<C: ConnectionTrait>(
     ancestors: bool,
 ) -> AppResult<BTreeSet<i64>> {
     let mut ids: BTreeSet<i64> = roots.iter().map(|u| u.id).collect();
-    if descendants {
-        let mut frontier: Vec<i64> = ids.iter().copied().collect();
-        for _ in 0..3 {
-            if frontier.is_empty() {
-                break;
-            }
-            let children: Vec<i64> = AdminUnit::find()
-                .filter(admin_unit::Column::ParentId.is_in(frontier))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|u| u.id)
-                .filter(|id| !ids.contains(id))
-                .collect();
-            ids.extend(children.iter().copied());
-            frontier = children;
+    if descendants && !ids.is_empty() {
+        // One recursive statement for every level, ids only (it was a statement per level
+        // returning whole rows).
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let stmt = sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "WITH RECURSIVE below(id) AS (SELECT id FROM admin_unit WHERE id IN ({list}) \
+                 UNION SELECT u.id FROM admin_unit u JOIN below b ON u.parent_id = b.id) \
+                 SELECT id FROM below"
+            ),
+        );
+        for row in db.query_all_raw(stmt).await? {
+            ids.insert(row.try_get::<i64>("", "id")?);
         }
     }
     if ancestors {
