@@ -57,6 +57,12 @@ impl<T> Visible<T> {
     pub fn condition(&self) -> Condition {
         self.condition.clone()
     }
+
+    /// Whether every row is visible (the condition is empty): a query may then leave out a
+    /// visibility test that would cost it a join or a subquery.
+    pub fn is_everything(&self) -> bool {
+        self.condition.is_empty()
+    }
 }
 
 /// The rows a `Visible<Plans>` is about: plans (and with them their targets, tasks, duties).

@@ -383,14 +383,17 @@ pub async fn feed_page<C: ConnectionTrait>(
         .column(indicator_value::Column::Id)
         .filter(in_scope.condition())
         .into_query();
-    let mut s = indicator_value_change::Entity::find()
-        .filter(F::CommitSeq.is_not_null())
-        .filter(
+    let mut s = indicator_value_change::Entity::find().filter(F::CommitSeq.is_not_null());
+    // A reader who sees every value (national) needs no test per entry: the test's subquery
+    // over all value ids cost a national page hundreds of milliseconds.
+    if !in_scope.is_everything() {
+        s = s.filter(
             Condition::any()
                 .add(F::IndicatorValueId.in_subquery(scoped_ids))
                 .add(published)
                 .add(Expr::exists(earlier)),
         );
+    }
     if let Some((seq, id)) = after {
         s = s.filter(
             Condition::any()

@@ -443,15 +443,17 @@ impl ValuesQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The `cursor` of the last entry read; none: from the start.")]
         after: Option<String>,
-        #[graphql(desc = "At most this many (default 100, at most the page maximum).")]
+        #[graphql(
+            desc = "At most this many (default 100; at most 1,000, or the page maximum when it is larger)."
+        )]
         first: Option<i32>,
     ) -> Result<IndicatorValueChangePage> {
+        // Integrators catch up in large pages: the feed takes up to 1,000 whatever MAX_PAGE_SIZE.
+        let most = max_page(ctx).max(FEED_PAGE_MAX);
         let limit = match first {
             None => 100,
-            Some(n) if n < 0 || n as usize > max_page(ctx) => {
-                return Err(
-                    AppError::bad_input("first", format!("from 0 to {}", max_page(ctx))).into(),
-                );
+            Some(n) if n < 0 || n as usize > most => {
+                return Err(AppError::bad_input("first", format!("from 0 to {most}")).into());
             }
             Some(n) => n as u64,
         };
@@ -567,6 +569,9 @@ pub struct IndicatorValuesPayload {
     /// The values as they now stand.
     pub values: Vec<IndicatorValue>,
 }
+
+/// The largest page of the change feed, whatever the page maximum of lists.
+const FEED_PAGE_MAX: usize = 1_000;
 
 /// Refuses a batch: every bad row as one error with its index and field; nothing written.
 fn refuse_rows(ctx: &Context<'_>, errors: Vec<uc::RowError>) -> async_graphql::Error {
