@@ -25,31 +25,12 @@ pub async fn page_after<C: ConnectionTrait>(
     limit: u64,
 ) -> AppResult<Vec<indicator_value::Model>> {
     use indicator_value::Column as V;
-    // The same filters as `indicatorValues` (services::values::page).
-    let mut s = indicator_value::Entity::find()
-        .filter(visible.condition())
-        .filter(V::Deleted.eq(false))
-        .filter(V::Id.gt(after));
-    if let Some(i) = &q.indicators {
-        s = s.filter(V::IndicatorId.is_in(i.iter().copied()));
-    }
-    if let Some(u) = &q.units {
-        s = s.filter(V::AdminUnitId.is_in(u.iter().copied()));
-    }
-    if q.period_from.is_some() || q.period_to.is_some() {
-        let parse = |p: &Option<String>| p.as_deref().and_then(crate::period::Period::parse);
-        s = s.filter(crate::period::range_condition(
-            V::Period,
-            parse(&q.period_from),
-            parse(&q.period_to),
-        ));
-    }
-    if let Some(st) = &q.statuses {
-        s = s.filter(V::Status.is_in(st.iter().copied()));
-    }
-    if let Some(d) = &q.disaggregation {
-        s = s.filter(V::Disaggregation.eq(d.as_str()));
-    }
+    // The same filters as `indicatorValues`; never tombstones.
+    let q = ValueQuery {
+        include_deleted: false,
+        ..q.clone()
+    };
+    let s = q.select(visible).filter(V::Id.gt(after));
     Ok(s.order_by(V::Id, Order::Asc).limit(limit).all(db).await?)
 }
 

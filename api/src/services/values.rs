@@ -262,6 +262,39 @@ pub struct ValueQuery {
     pub include_deleted: bool,
 }
 
+impl ValueQuery {
+    /// The visible values matching the filters (tombstones only with `include_deleted`):
+    /// what `indicatorValues` pages and the bulk export streams.
+    pub fn select(&self, visible: &Visible<Values>) -> sea_orm::Select<indicator_value::Entity> {
+        use indicator_value::Column as V;
+        let mut s = indicator_value::Entity::find().filter(visible.condition());
+        if !self.include_deleted {
+            s = s.filter(V::Deleted.eq(false));
+        }
+        if let Some(i) = &self.indicators {
+            s = s.filter(V::IndicatorId.is_in(i.iter().copied()));
+        }
+        if let Some(u) = &self.units {
+            s = s.filter(V::AdminUnitId.is_in(u.iter().copied()));
+        }
+        if self.period_from.is_some() || self.period_to.is_some() {
+            let parse = |p: &Option<String>| p.as_deref().and_then(crate::period::Period::parse);
+            s = s.filter(crate::period::range_condition(
+                V::Period,
+                parse(&self.period_from),
+                parse(&self.period_to),
+            ));
+        }
+        if let Some(st) = &self.statuses {
+            s = s.filter(V::Status.is_in(st.iter().copied()));
+        }
+        if let Some(d) = &self.disaggregation {
+            s = s.filter(V::Disaggregation.eq(d.as_str()));
+        }
+        s
+    }
+}
+
 /// One page of visible values (no tombstones), by id, with its total when asked.
 pub async fn page(
     db: &sea_orm::DatabaseConnection,
@@ -273,30 +306,7 @@ pub async fn page(
     super::page::Total,
 )> {
     use indicator_value::Column as V;
-    let mut s = indicator_value::Entity::find().filter(visible.condition());
-    if !q.include_deleted {
-        s = s.filter(V::Deleted.eq(false));
-    }
-    if let Some(i) = &q.indicators {
-        s = s.filter(V::IndicatorId.is_in(i.iter().copied()));
-    }
-    if let Some(u) = &q.units {
-        s = s.filter(V::AdminUnitId.is_in(u.iter().copied()));
-    }
-    if q.period_from.is_some() || q.period_to.is_some() {
-        let parse = |p: &Option<String>| p.as_deref().and_then(crate::period::Period::parse);
-        s = s.filter(crate::period::range_condition(
-            V::Period,
-            parse(&q.period_from),
-            parse(&q.period_to),
-        ));
-    }
-    if let Some(st) = &q.statuses {
-        s = s.filter(V::Status.is_in(st.iter().copied()));
-    }
-    if let Some(d) = &q.disaggregation {
-        s = s.filter(V::Disaggregation.eq(d.as_str()));
-    }
+    let s = q.select(visible);
     let rows = super::page::fetch(db, s.clone(), &super::page::ById(V::Id), request).await?;
     Ok((rows, super::page::Total::count_of(db, s)))
 }
