@@ -114,11 +114,7 @@ step "database $DB: migrate, the five national imports, the PostGraphile tables"
 psql "$ADMIN_URL" -Xqc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
 export DATABASE_URL="$URL" LOG_LEVEL=warn
 "$BIN" migrate >/dev/null
-"$BIN" import admin-units "$DATA/vn-admin-units-2024.csv" | tail -n 1
-"$BIN" import admin-units "$DATA/vn-admin-units-2025-pre-july.csv" --valid-from 2025-03-01 | tail -n 1
-"$BIN" import admin-unit-lineage "$DATA/vn-admin-units-2024-2025-mergers.csv" | tail -n 1
-"$BIN" import admin-units "$DATA/vn-admin-units-2025.csv" --valid-from 2025-07-01 | tail -n 1
-"$BIN" import admin-unit-lineage "$DATA/vn-admin-units-2025-mapping.csv" --effective 2025-07-01 | tail -n 1
+bash bench/national_lists.sh "$BIN" "$DATA"
 "$BIN" units count --as-of 2024-06-01
 psql "$URL" -Xq -v ON_ERROR_STOP=1 -f bench/compare/units_2024.sql
 psql "$URL" -XAtc "VACUUM ANALYZE admin_unit" -c "SELECT 'admin_unit rows: ' || count(*) FROM admin_unit" \

@@ -71,11 +71,7 @@ step "database $DB: migrate, the national lists, the catalogue"
 psql "$ADMIN_URL" -Xqc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
 export DATABASE_URL="$URL" LOG_LEVEL=warn
 "$BIN" migrate >/dev/null
-"$BIN" import admin-units "$DATA/vn-admin-units-2024.csv" | tail -n 1
-"$BIN" import admin-units "$DATA/vn-admin-units-2025-pre-july.csv" --valid-from 2025-03-01 | tail -n 1
-"$BIN" import admin-unit-lineage "$DATA/vn-admin-units-2024-2025-mergers.csv" | tail -n 1
-"$BIN" import admin-units "$DATA/vn-admin-units-2025.csv" --valid-from 2025-07-01 | tail -n 1
-"$BIN" import admin-unit-lineage "$DATA/vn-admin-units-2025-mapping.csv" --effective 2025-07-01 | tail -n 1
+bash bench/national_lists.sh "$BIN" "$DATA"
 psql "$URL" -Xq -v ON_ERROR_STOP=1 -f "$WORK/indicators.sql"
 
 # ---- 3. the values already there ---------------------------------------------------------------
