@@ -66,6 +66,8 @@ pub struct AppState {
     pub read_db: Option<DatabaseConnection>,
     /// How long after a principal's write his queries stay on the primary.
     pub replica_max_lag_seconds: u64,
+    /// The unit hierarchy in memory (the one the schema reads).
+    pub units: Arc<crate::services::unit_snapshot::UnitCache>,
 }
 
 /// The client's address: the peer's, unless the peer is a trusted proxy, in which case the

@@ -139,6 +139,7 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             read_db,
             replica_max_lag_seconds: config.replica_max_lag_seconds,
+            units: units.clone(),
         });
         let listener = TcpListener::bind(config.bind_addr)
             .await

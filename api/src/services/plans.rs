@@ -3,9 +3,9 @@
 use crate::error::{AppError, AppResult};
 use crate::policy::{Plans, Visible};
 use crate::services::page::{self, Key, Keyset, PageRequest, Rows, Total};
+use crate::services::unit_snapshot::{Unit, UnitSnapshot};
 use crate::text;
 use chrono::{Datelike, NaiveDate};
-use entity::admin_unit::{self, Entity as AdminUnit};
 use entity::enums::{IndicatorCategory, PlanKind, PlanStatus};
 use entity::{agency, indicator, plan};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -34,58 +34,25 @@ pub struct PlanQuery {
     pub search: Option<String>,
 }
 
-/// The unit rows a code names: every version, or those valid during `year`.
-pub async fn units_with_code<C: ConnectionTrait>(
-    db: &C,
-    code: &str,
-    year: Option<i32>,
-) -> AppResult<Vec<admin_unit::Model>> {
-    let mut q = AdminUnit::find().filter(admin_unit::Column::Code.eq(code.trim()));
-    if let Some(y) = year {
-        let (start, end) = (
-            NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN),
-            NaiveDate::from_ymd_opt(y, 12, 31).unwrap_or(NaiveDate::MAX),
-        );
-        q = q.filter(super::validity::overlapping(
-            admin_unit::Column::ValidFrom,
-            admin_unit::Column::ValidTo,
-            start,
-            end,
-        ));
-    }
-    Ok(q.all(db).await?)
+/// The unit versions a code names: every version, or those valid during `year` (from the
+/// hierarchy in memory: no statement).
+pub fn units_with_code(units: &UnitSnapshot, code: &str, year: Option<i32>) -> Vec<Unit> {
+    units.with_code(code, year)
 }
 
-/// Ids of the given units and, as asked, of every unit below them (any version: one
-/// recursive statement; the ids formatted into it are integers) or above them (one statement
-/// per level).
-pub async fn unit_scope<C: ConnectionTrait>(
-    db: &C,
-    roots: &[admin_unit::Model],
+/// Ids of the given units and, as asked, of every unit below them (any version) or above
+/// them (their parents, three levels), from the hierarchy in memory: no statement.
+pub fn unit_scope(
+    units: &UnitSnapshot,
+    roots: &[Unit],
     descendants: bool,
     ancestors: bool,
-) -> AppResult<BTreeSet<i64>> {
-    let mut ids: BTreeSet<i64> = roots.iter().map(|u| u.id).collect();
-    if descendants && !ids.is_empty() {
-        // One recursive statement for every level, ids only (it was a statement per level
-        // returning whole rows).
-        let list = ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let stmt = sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            format!(
-                "WITH RECURSIVE below(id) AS (SELECT id FROM admin_unit WHERE id IN ({list}) \
-                 UNION SELECT u.id FROM admin_unit u JOIN below b ON u.parent_id = b.id) \
-                 SELECT id FROM below"
-            ),
-        );
-        for row in db.query_all_raw(stmt).await? {
-            ids.insert(row.try_get::<i64>("", "id")?);
-        }
-    }
+) -> BTreeSet<i64> {
+    let mut ids: BTreeSet<i64> = if descendants {
+        units.and_below(roots.iter().map(|u| u.id))
+    } else {
+        roots.iter().map(|u| u.id).collect()
+    };
     if ancestors {
         let mut parents: Vec<i64> = roots.iter().filter_map(|u| u.parent_id).collect();
         for _ in 0..3 {
@@ -93,16 +60,13 @@ pub async fn unit_scope<C: ConnectionTrait>(
                 break;
             }
             ids.extend(parents.iter().copied());
-            parents = AdminUnit::find()
-                .filter(admin_unit::Column::Id.is_in(parents))
-                .all(db)
-                .await?
-                .into_iter()
-                .filter_map(|u| u.parent_id)
+            parents = parents
+                .iter()
+                .filter_map(|p| units.unit(*p).and_then(|u| u.parent_id))
                 .collect();
         }
     }
-    Ok(ids)
+    ids
 }
 
 /// Plans whose period covers `year` (or, without a period, issued that year).
@@ -201,14 +165,15 @@ impl Keyset<plan::Entity> for PlanOrder {
 /// (undated last), then by id; the total is counted only when asked for.
 pub async fn plan_page(
     db: &DatabaseConnection,
+    units: &UnitSnapshot,
     visible: &Visible<Plans>,
     q: &PlanQuery,
     page: &PageRequest,
 ) -> AppResult<(Rows<plan::Model>, Total)> {
     let mut select = plan::Entity::find().filter(visible.condition());
     if let Some(code) = &q.unit_code {
-        let roots = units_with_code(db, code, q.year).await?;
-        let scope = unit_scope(db, &roots, q.include_descendants, q.include_ancestors).await?;
+        let roots = units_with_code(units, code, q.year);
+        let scope = unit_scope(units, &roots, q.include_descendants, q.include_ancestors);
         select = select.filter(plan::Column::AdminUnitId.is_in(scope));
     }
     if let Some(kind) = q.kind {
@@ -232,11 +197,11 @@ pub async fn plan_page(
 /// The plans with this number issued by a unit with this code (any version), newest first.
 pub async fn plan_by_number<C: ConnectionTrait>(
     db: &C,
+    units: &UnitSnapshot,
     number: &str,
     unit_code: &str,
 ) -> AppResult<Vec<plan::Model>> {
-    let units: Vec<i64> = units_with_code(db, unit_code, None)
-        .await?
+    let units: Vec<i64> = units_with_code(units, unit_code, None)
         .into_iter()
         .map(|u| u.id)
         .collect();
@@ -260,17 +225,19 @@ pub async fn plan_by_number<C: ConnectionTrait>(
 /// given, matching `search`, in Vietnamese order of their names.
 pub async fn find_agencies<C: ConnectionTrait>(
     db: &C,
+    units: &UnitSnapshot,
     unit_code: Option<&str>,
     search: Option<&str>,
     as_of: Option<NaiveDate>,
 ) -> AppResult<Vec<agency::Model>> {
     let mut select = agency::Entity::find();
     if let Some(code) = unit_code {
-        let mut units = units_with_code(db, code, None).await?;
+        let mut versions = units_with_code(units, code, None);
         if let Some(day) = as_of {
-            units.retain(|u| super::units::is_valid_on(u, day));
+            versions.retain(|u| super::units::is_valid_on(u, day));
         }
-        select = select.filter(agency::Column::AdminUnitId.is_in(units.into_iter().map(|u| u.id)));
+        select =
+            select.filter(agency::Column::AdminUnitId.is_in(versions.into_iter().map(|u| u.id)));
     }
     if let Some(day) = as_of {
         select = select.filter(super::validity::on(
@@ -359,13 +326,14 @@ pub fn is_late(
 /// late on `day`, earliest due first.
 pub async fn late_duties<C: ConnectionTrait>(
     db: &C,
+    units: &UnitSnapshot,
     unit_code: &str,
     day: NaiveDate,
     visible: &Visible<Plans>,
 ) -> AppResult<Vec<entity::reporting_duty::Model>> {
     use entity::{progress_report, reporting_duty};
-    let roots = units_with_code(db, unit_code, None).await?;
-    let scope = unit_scope(db, &roots, true, false).await?;
+    let roots = units_with_code(units, unit_code, None);
+    let scope = unit_scope(units, &roots, true, false);
     let plan_ids: Vec<i64> = plan::Entity::find()
         .filter(plan::Column::AdminUnitId.is_in(scope))
         .filter(visible.condition())
@@ -421,14 +389,14 @@ pub struct Counts {
 /// statement (after the statements that resolve the units).
 pub async fn assignment_counts_by_issuing_unit<C: ConnectionTrait>(
     db: &C,
+    units: &UnitSnapshot,
     unit_code: &str,
     include_descendants: bool,
     visible: &Visible<Plans>,
     day: NaiveDate,
 ) -> AppResult<Vec<(i64, Counts)>> {
-    let roots = units_with_code(db, unit_code, None).await?;
-    let scope: Vec<i64> = unit_scope(db, &roots, include_descendants, false)
-        .await?
+    let roots = units_with_code(units, unit_code, None);
+    let scope: Vec<i64> = unit_scope(units, &roots, include_descendants, false)
         .into_iter()
         .collect();
     let mut by_unit: std::collections::BTreeMap<i64, Vec<super::targets::TaskGroup>> =

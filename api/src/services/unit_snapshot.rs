@@ -15,7 +15,7 @@ use entity::admin_unit::{self, Entity as AdminUnit};
 use entity::admin_unit_lineage::{self, Entity as Lineage};
 use entity::enums::AdminLevel;
 use sea_orm::{ConnectionTrait, EntityTrait};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -94,6 +94,11 @@ impl UnitSnapshot {
         self.by_id.get(&id).cloned()
     }
 
+    /// A unit version's code.
+    pub fn code(&self, id: i64) -> Option<&str> {
+        self.by_id.get(&id).map(|u| u.code.as_str())
+    }
+
     /// The unit with this code valid on `date`, optionally of one level.
     pub fn by_code(&self, code: &str, date: NaiveDate, level: Option<AdminLevel>) -> Option<Unit> {
         self.by_code
@@ -151,6 +156,42 @@ impl UnitSnapshot {
             Direction::Predecessors => &self.predecessors,
         };
         map.get(&id).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Every version of the unit with this code, or those valid on some day of `year`.
+    pub fn with_code(&self, code: &str, year: Option<i32>) -> Vec<Unit> {
+        let Some(list) = self.by_code.get(code.trim()) else {
+            return Vec::new();
+        };
+        match year {
+            None => list.clone(),
+            Some(y) => {
+                let start = NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN);
+                let end = NaiveDate::from_ymd_opt(y, 12, 31).unwrap_or(NaiveDate::MAX);
+                list.iter()
+                    .filter(|u| {
+                        u.valid_from.is_none_or(|f| f <= end)
+                            && u.valid_to.is_none_or(|t| t >= start)
+                    })
+                    .cloned()
+                    .collect()
+            }
+        }
+    }
+
+    /// The ids of these units and of every unit below them, any version of each (what a
+    /// recursive statement over `parent_id` gives, without the statement).
+    pub fn and_below(&self, roots: impl IntoIterator<Item = i64>) -> BTreeSet<i64> {
+        let mut out = BTreeSet::new();
+        let mut stack: Vec<i64> = roots.into_iter().collect();
+        while let Some(id) = stack.pop() {
+            if out.insert(id)
+                && let Some(children) = self.children.get(&id)
+            {
+                stack.extend(children.iter().map(|u| u.id));
+            }
+        }
+        out
     }
 
     /// How many unit versions it holds.

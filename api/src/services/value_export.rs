@@ -9,12 +9,14 @@
 
 use crate::error::AppResult;
 use crate::policy::{Values, Visible};
+use crate::services::unit_snapshot::UnitSnapshot;
 use crate::services::values::ValueQuery;
 use entity::{admin_unit, indicator, indicator_value};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The visible, not deleted values after id `after` that match `q`, by id, at most `limit`.
 pub async fn page_after<C: ConnectionTrait>(
@@ -34,15 +36,25 @@ pub async fn page_after<C: ConnectionTrait>(
     Ok(s.order_by(V::Id, Order::Asc).limit(limit).all(db).await?)
 }
 
-/// Codes of indicators and units by id, read as pages need them and kept for the rest of the
+/// Codes of indicators and units by id: units from the hierarchy in memory, indicators (and
+/// any unit newer than that hierarchy) read as pages need them and kept for the rest of the
 /// export (bounded by the size of the catalogue and of the unit list, not by the export's).
-#[derive(Default)]
 pub struct Codes {
+    snapshot: Arc<UnitSnapshot>,
     indicators: HashMap<i64, String>,
     units: HashMap<i64, String>,
 }
 
 impl Codes {
+    /// Codes over this hierarchy.
+    pub fn new(snapshot: Arc<UnitSnapshot>) -> Self {
+        Self {
+            snapshot,
+            indicators: HashMap::new(),
+            units: HashMap::new(),
+        }
+    }
+
     /// Reads the codes a page names that are not known yet: at most two statements.
     pub async fn load<C: ConnectionTrait>(
         &mut self,
@@ -68,7 +80,7 @@ impl Codes {
         let mut units: Vec<i64> = rows
             .iter()
             .map(|v| v.admin_unit_id)
-            .filter(|id| !self.units.contains_key(id))
+            .filter(|id| self.snapshot.code(*id).is_none() && !self.units.contains_key(id))
             .collect();
         units.sort_unstable();
         units.dedup();
@@ -91,6 +103,9 @@ impl Codes {
 
     /// A unit's code (empty if unknown, which a foreign key rules out).
     pub fn unit(&self, id: i64) -> &str {
-        self.units.get(&id).map(String::as_str).unwrap_or("")
+        self.snapshot
+            .code(id)
+            .or_else(|| self.units.get(&id).map(String::as_str))
+            .unwrap_or("")
     }
 }

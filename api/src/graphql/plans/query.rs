@@ -12,7 +12,6 @@ use crate::graphql::scalars::Date;
 use crate::graphql::scalars::decode_node_id_of;
 use crate::graphql::units::{AdminUnit, UnitNode};
 use crate::services::plans;
-use crate::services::units;
 use async_graphql::{Context, ID, Object, Result};
 use std::sync::Arc;
 
@@ -63,8 +62,15 @@ impl PlansQuery {
             last,
         };
         let request = pagination::page_request(&args, max_page(ctx))?;
-        let (rows, total) =
-            plans::plan_page(db(ctx)?, &access(ctx)?.visible_plans(), &q, &request).await?;
+        let units = crate::graphql::context::units(ctx).await?;
+        let (rows, total) = plans::plan_page(
+            db(ctx)?,
+            &units,
+            &access(ctx)?.visible_plans(),
+            &q,
+            &request,
+        )
+        .await?;
         let page =
             pagination::Page::from_rows(rows.map(|p| Plan(Arc::new(p))), Plan::position, total);
         Ok(PlanConnection { page })
@@ -90,7 +96,8 @@ impl PlansQuery {
         #[graphql(desc = "Code of the issuing unit.")] unit_code: String,
     ) -> Result<Option<Plan>> {
         check_code(&unit_code)?;
-        let found = plans::plan_by_number(db(ctx)?, &number, &unit_code).await?;
+        let units = crate::graphql::context::units(ctx).await?;
+        let found = plans::plan_by_number(db(ctx)?, &units, &number, &unit_code).await?;
         if found.is_empty() {
             return Ok(None);
         }
@@ -120,8 +127,10 @@ impl PlansQuery {
         if let Some(code) = &unit_code {
             check_code(code)?;
         }
+        let units = crate::graphql::context::units(ctx).await?;
         let all: Vec<Agency> = plans::find_agencies(
             db(ctx)?,
+            &units,
             unit_code.as_deref(),
             search.as_deref(),
             as_of.map(|d| d.0),
@@ -194,12 +203,17 @@ impl PlansQuery {
     ) -> Result<ReportingDutyConnection> {
         check_code(&unit_code)?;
         let day = date(as_of);
-        let late: Vec<ReportingDuty> =
-            plans::late_duties(db(ctx)?, &unit_code, day, &access(ctx)?.visible_plans())
-                .await?
-                .into_iter()
-                .map(|d| ReportingDuty(Arc::new(d)))
-                .collect();
+        let late: Vec<ReportingDuty> = plans::late_duties(
+            db(ctx)?,
+            &*crate::graphql::context::units(ctx).await?,
+            &unit_code,
+            day,
+            &access(ctx)?.visible_plans(),
+        )
+        .await?
+        .into_iter()
+        .map(|d| ReportingDuty(Arc::new(d)))
+        .collect();
         // Lateness comes from progress reports, which are internal: only duties whose reports
         // the caller may read are listed (checked together, so the loaders batch).
         let visible =
@@ -244,9 +258,10 @@ impl PlansQuery {
             }
             (None, Some(code)) => {
                 check_code(code)?;
-                let roots = plans::units_with_code(d, code, None).await?;
-                let scope = plans::unit_scope(d, &roots, include_descendants, false).await?;
-                let root = units::by_code(d, code, today, None).await?;
+                let snapshot = crate::graphql::context::units(ctx).await?;
+                let roots = plans::units_with_code(&snapshot, code, None);
+                let scope = plans::unit_scope(&snapshot, &roots, include_descendants, false);
+                let root = snapshot.by_code(code, today, None);
                 (TargetSelection::Units(scope.into_iter().collect()), root)
             }
             _ => {
@@ -278,7 +293,7 @@ impl PlansQuery {
                 TargetSummary::new(unit, c, Vec::new())
             })
             .collect();
-        let root = root.map(|u| AdminUnit::from_node(UnitNode::new(Arc::new(u), today)));
+        let root = root.map(|u| AdminUnit::from_node(UnitNode::new(u, today)));
         Ok(TargetSummary::new(root, &total, per_unit))
     }
 
@@ -295,15 +310,16 @@ impl PlansQuery {
     ) -> Result<AssignmentSummary> {
         check_code(&unit_code)?;
         let day = date(as_of);
+        let snapshot = crate::graphql::context::units(ctx).await?;
         let groups = plans::assignment_counts_by_issuing_unit(
             db(ctx)?,
+            &snapshot,
             &unit_code,
             include_descendants,
             &access(ctx)?.visible_plans(),
             day,
         )
         .await?;
-        let snapshot = crate::graphql::context::units(ctx).await?;
         let mut per_unit = Vec::new();
         for (unit_id, counts) in &groups {
             let unit = snapshot
@@ -314,9 +330,9 @@ impl PlansQuery {
         }
         per_unit.sort_by_key(|s| std::cmp::Reverse(s.total));
         let all: Vec<&plans::Counts> = groups.iter().map(|(_, c)| c).collect();
-        let unit = units::by_code(db(ctx)?, &unit_code, day, None)
-            .await?
-            .map(|u| AdminUnit::from_node(UnitNode::new(Arc::new(u), day)));
+        let unit = snapshot
+            .by_code(&unit_code, day, None)
+            .map(|u| AdminUnit::from_node(UnitNode::new(u, day)));
         Ok(AssignmentSummary::new(
             unit,
             plans::add_counts(&all),
