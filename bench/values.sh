@@ -13,8 +13,9 @@
 #     `indicatorValues` pages of 100 for one province and year (bench/values_latency.py).
 # Usage: bash bench/values.sh [POSTGRES_ADMIN_URL]   (default postgres://postgres@127.0.0.1:5432/postgres)
 #   env: VALUES (10000000), IMPORT_ROWS (1000000), WORK_DIR (/var/tmp/bench-values-12),
-#        KEEP_DB=1 to keep the database bench_values, CARGO_TARGET_DIR (release binary there;
-#        built if missing)
+#        KEEP_DB=1 to keep the database bench_values, REUSE_DB=1 to skip steps 2–4 and measure
+#        step 5 on the database a KEEP_DB=1 run left (migrated by the binary under test),
+#        CARGO_TARGET_DIR (release binary there; built if missing)
 # Loopback only. Needs about 2 GB in WORK_DIR and 6 GB in the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,10 +67,15 @@ if [ "$(cat "$WORK/stamp" 2>/dev/null)" != "$ARGS" ]; then
 fi
 echo "files: $(ls "$WORK"/part-*.csv | wc -l) parts, measured.csv with $(( $(wc -l <"$WORK/measured.csv") - 1 )) rows ($(du -h "$WORK/measured.csv" | cut -f1))"
 
+export DATABASE_URL="$URL" LOG_LEVEL=warn
+if [ "${REUSE_DB:-0}" = 1 ]; then
+  step "reusing the database $DB (REUSE_DB=1): steps 2-4 skipped"
+  "$BIN" migrate >/dev/null
+  psql "$URL" -XAtc "SELECT 'values: ' || count(*) FROM indicator_value" -c "VACUUM ANALYZE" | grep -v VACUUM
+else
 # ---- 2. the database -----------------------------------------------------------------------
 step "database $DB: migrate, the national lists, the catalogue"
 psql "$ADMIN_URL" -Xqc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
-export DATABASE_URL="$URL" LOG_LEVEL=warn
 "$BIN" migrate >/dev/null
 bash bench/national_lists.sh "$BIN" "$DATA"
 psql "$URL" -Xq -v ON_ERROR_STOP=1 -f "$WORK/indicators.sql"
@@ -97,12 +103,14 @@ echo "import: ${import_s} s (peak RSS $(( import_kb / 1024 )) MiB); psql \\copy:
   "ratio $(python3 -c "print(f'{$import_s * 1000 / $copy_ms:.2f}')")× (target: under 3×)"
 psql "$URL" -XAtc "DROP TABLE copy_target" -c "SELECT 'values: ' || count(*) FROM indicator_value" \
   -c "SELECT 'feed entries: ' || count(*) FROM indicator_value_change" -c "VACUUM ANALYZE" | grep -v VACUUM
+fi
 
 # ---- 5. the server: export and latencies ------------------------------------------------------
 step "server: export and page latencies"
 JWT=bench-only-$(head -c 24 /dev/urandom | base64)
-"$BIN" service-account create --name bench-reader --scopes values:read >/dev/null
-TOKEN=$(JWT_SECRET="$JWT" "$BIN" token issue --service-account bench-reader)
+READER=bench-reader-$(date +%s)
+"$BIN" service-account create --name "$READER" --scopes values:read >/dev/null
+TOKEN=$(JWT_SECRET="$JWT" "$BIN" token issue --service-account "$READER")
 JWT_SECRET="$JWT" BIND_ADDR=127.0.0.1:$PORT APP_PROFILE=prod LOG_LEVEL=warn "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 120); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/readyz" && break; sleep 0.25; done
