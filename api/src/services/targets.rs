@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use entity::enums::{AssignmentStatus, ValueStatus};
 use entity::{assignment, indicator, indicator_value, plan, target};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use sea_orm::sea_query::{Alias, Expr, Func, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
 };
@@ -232,7 +232,13 @@ pub struct TaskGroup {
 }
 
 /// The tasks of the visible plans issued by `units`, grouped by issuing unit and status, as of
-/// `day`: one `GROUP BY` statement.
+/// `day`: two statements, the plans (ids and units), then the tasks of those plans grouped by
+/// plan and status.
+///
+/// One statement joining both was misplanned: PostgreSQL estimates the plans of a long unit
+/// list (a province's every version and every unit below, most with no plan) at 25 times what
+/// they are, and then reads every task in a hash join (116 ms instead of under 5 ms on 76,800
+/// tasks). Given the plan ids, the tasks come through their index.
 pub async fn task_groups<C: ConnectionTrait>(
     db: &C,
     units: &[i64],
@@ -243,61 +249,70 @@ pub async fn task_groups<C: ConnectionTrait>(
     if units.is_empty() {
         return Ok(Vec::new());
     }
+    let plans: HashMap<i64, i64> = plan::Entity::find()
+        .select_only()
+        .column(plan::Column::Id)
+        .column(plan::Column::AdminUnitId)
+        .filter(plan::Column::AdminUnitId.is_in(units.iter().copied()))
+        .filter(visible.condition())
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    if plans.is_empty() {
+        return Ok(Vec::new());
+    }
     let open = Condition::all()
         .add(A::Status.is_not_in([AssignmentStatus::Done, AssignmentStatus::Cancelled]));
     let horizon = day + chrono::Days::new(30);
     let overdue = open.clone().add(A::DueOn.lt(day));
     let soon = open.add(A::DueOn.gte(day)).add(A::DueOn.lte(horizon));
     let one = |c: Condition| Func::sum(Expr::case(c, 1).finally(0));
-    let mut q = Query::select();
-    q.from(assignment::Entity)
-        .inner_join(
-            plan::Entity,
-            Expr::col((plan::Entity, plan::Column::Id)).equals((assignment::Entity, A::PlanId)),
-        )
-        .expr_as(
-            Expr::col((plan::Entity, plan::Column::AdminUnitId)),
-            Alias::new("unit_id"),
-        )
-        .expr_as(
-            Expr::col((assignment::Entity, A::Status)),
-            Alias::new("status"),
-        )
-        .expr_as(
-            Func::count(Expr::col((assignment::Entity, A::Id))),
-            Alias::new("n"),
-        )
-        .expr_as(one(overdue), Alias::new("overdue"))
-        .expr_as(one(soon), Alias::new("soon"))
-        .cond_where(
-            Condition::all()
-                .add(plan::Column::AdminUnitId.is_in(units.iter().copied()))
-                .add(visible.condition()),
-        )
-        .group_by_col((plan::Entity, plan::Column::AdminUnitId))
-        .group_by_col((assignment::Entity, A::Status));
-    let stmt = db.get_database_backend().build(&q);
-    let mut out = Vec::new();
-    for row in db.query_all_raw(stmt).await? {
-        let status: String = row.try_get("", "status")?;
-        let status = <AssignmentStatus as sea_orm::ActiveEnum>::try_from_value(&status)?;
-        let n = |c: &str| -> AppResult<usize> {
-            // SUM of nothing is NULL on both backends; SUM of integers is NUMERIC on
-            // PostgreSQL.
-            let v: Option<Decimal> = row.try_get::<Option<Decimal>>("", c).or_else(|_| {
-                row.try_get::<Option<i64>>("", c)
-                    .map(|v| v.map(Decimal::from))
-            })?;
-            use rust_decimal::prelude::ToPrimitive;
-            Ok(v.and_then(|d| d.to_usize()).unwrap_or(0))
-        };
-        out.push(TaskGroup {
-            unit_id: row.try_get("", "unit_id")?,
-            status,
-            count: n("n")?,
-            overdue: n("overdue")?,
-            due_soon: n("soon")?,
-        });
+    let mut groups: HashMap<(i64, AssignmentStatus), TaskGroup> = HashMap::new();
+    let ids: Vec<i64> = plans.keys().copied().collect();
+    for chunk in ids.chunks(1_000) {
+        let mut q = Query::select();
+        q.from(assignment::Entity)
+            .expr_as(Expr::col(A::PlanId), Alias::new("plan_id"))
+            .expr_as(Expr::col(A::Status), Alias::new("status"))
+            .expr_as(Func::count(Expr::col(A::Id)), Alias::new("n"))
+            .expr_as(one(overdue.clone()), Alias::new("overdue"))
+            .expr_as(one(soon.clone()), Alias::new("soon"))
+            .cond_where(A::PlanId.is_in(chunk.iter().copied()))
+            .group_by_col(A::PlanId)
+            .group_by_col(A::Status);
+        let stmt = db.get_database_backend().build(&q);
+        for row in db.query_all_raw(stmt).await? {
+            let status: String = row.try_get("", "status")?;
+            let status = <AssignmentStatus as sea_orm::ActiveEnum>::try_from_value(&status)?;
+            let n = |c: &str| -> AppResult<usize> {
+                // SUM of nothing is NULL on both backends; SUM of integers is NUMERIC on
+                // PostgreSQL.
+                let v: Option<Decimal> = row.try_get::<Option<Decimal>>("", c).or_else(|_| {
+                    row.try_get::<Option<i64>>("", c)
+                        .map(|v| v.map(Decimal::from))
+                })?;
+                use rust_decimal::prelude::ToPrimitive;
+                Ok(v.and_then(|d| d.to_usize()).unwrap_or(0))
+            };
+            let plan_id: i64 = row.try_get("", "plan_id")?;
+            let Some(&unit_id) = plans.get(&plan_id) else {
+                continue;
+            };
+            let g = groups.entry((unit_id, status)).or_insert(TaskGroup {
+                unit_id,
+                status,
+                count: 0,
+                overdue: 0,
+                due_soon: 0,
+            });
+            g.count += n("n")?;
+            g.overdue += n("overdue")?;
+            g.due_soon += n("soon")?;
+        }
     }
+    let mut out: Vec<TaskGroup> = groups.into_values().collect();
+    out.sort_by_key(|g| g.unit_id);
     Ok(out)
 }
