@@ -405,11 +405,17 @@ pub async fn feed_page<C: ConnectionTrait>(
                 .add(Expr::exists(earlier)),
         );
     }
+    // After the cursor as one row comparison, which both databases turn into a range of the
+    // cursor index. The same test spelt `seq > s OR (seq = s AND id > i)` is a filter: it
+    // walked every entry before the cursor of the same commit, 541 ms for a page 150,000
+    // entries into an import of a million (one commit), 0.26 ms this way.
     if let Some((seq, id)) = after {
         s = s.filter(
-            Condition::any()
-                .add(F::CommitSeq.gt(seq))
-                .add(Condition::all().add(F::CommitSeq.eq(seq)).add(F::Id.gt(id))),
+            Expr::tuple([
+                Expr::col((indicator_value_change::Entity, F::CommitSeq)),
+                Expr::col((indicator_value_change::Entity, F::Id)),
+            ])
+            .gt(Expr::tuple([Expr::val(seq), Expr::val(id)])),
         );
     }
     let rows = s
