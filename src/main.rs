@@ -11,9 +11,10 @@ fn main() -> std::process::ExitCode {
 
 /// mimalloc asks the kernel for transparent huge pages on its arenas by default, so that a
 /// few small objects keep whole 2 MiB pages resident: over the five benchmark queries the
-/// server's peak RSS was 89.5 MiB with them and 65.5–66.7 MiB without, at the same throughput
-/// (BENCHMARKS.md, "Memory"). Returning freed pages at once (`purge_delay` 0) saved 4–7 MiB
-/// more but cost Q4 about a tenth of its throughput, so mimalloc's delay stays.
+/// server's peak RSS was 87.2–95.7 MiB with them and 67.7–68.9 MiB without, at the same
+/// throughput (`bench/memory.sh`, BENCHMARKS.md, "Memory"). Returning freed pages at once
+/// (`purge_delay` 0) saved 4–7 MiB more but cost Q4 about a tenth of its throughput, so
+/// mimalloc's delay stays.
 ///
 /// The option is set from `.preinit_array`, which runs before any constructor and so before
 /// mimalloc initialises itself and reserves its first arena (which happens before `main`);

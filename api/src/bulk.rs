@@ -358,7 +358,7 @@ impl ExportParams {
             q.indicators = Some(found.into_iter().map(|i| i.id).collect());
         }
         if let Some(code) = &self.unit {
-            let roots = crate::services::plans::units_with_code(units, code, None);
+            let roots = units.with_code(code, None);
             if roots.is_empty() {
                 return Err(AppError::bad_input("unit", format!("no unit `{code}`")));
             }
@@ -457,18 +457,12 @@ async fn export(
             let mut first = true;
             let mut rows = 0usize;
             let mut limit = FIRST_PAGE;
-            let mut next = fetch(0, limit);
-            loop {
-                let read = match next.await {
-                    Ok(read) => read,
+            let mut next = Some(fetch(0, limit));
+            while let Some(reading) = next.take() {
+                let page = match reading.await {
+                    Ok(Ok(page)) => codes.load(&db, &page).await.map(|()| page),
+                    Ok(Err(e)) => Err(e),
                     Err(_) => Err(AppError::internal("a page of the export failed")),
-                };
-                let page = match read {
-                    Ok(page) => match codes.load(&db, &page).await {
-                        Ok(()) => Ok(page),
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
                 };
                 let page = match page {
                     Ok(p) => p,
@@ -478,25 +472,23 @@ async fn export(
                         return;
                     }
                 };
-                let last = (page.len() as u64) < limit;
-                limit = PAGE;
-                next = fetch(page.last().map_or(0, |v| v.id), limit);
-                if last {
-                    next.abort();
+                // A short page is the last; otherwise the next one is read meanwhile.
+                if page.len() as u64 == limit {
+                    limit = PAGE;
+                    next = page.last().map(|v| fetch(v.id, limit));
                 }
                 let bytes = encode(format, &page, &codes, first);
                 first = false;
                 rows += page.len();
                 if tx.send(Ok(bytes)).await.is_err() {
-                    next.abort();
+                    if let Some(reading) = next {
+                        reading.abort();
+                    }
                     tracing::info!(rows, "export: the client went away");
                     return;
                 }
-                if last {
-                    tracing::info!(rows, "export done");
-                    return;
-                }
             }
+            tracing::info!(rows, "export done");
         }
         .instrument(tracing::Span::current()),
     );

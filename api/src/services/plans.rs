@@ -34,12 +34,6 @@ pub struct PlanQuery {
     pub search: Option<String>,
 }
 
-/// The unit versions a code names: every version, or those valid during `year` (from the
-/// hierarchy in memory: no statement).
-pub fn units_with_code(units: &UnitSnapshot, code: &str, year: Option<i32>) -> Vec<Unit> {
-    units.with_code(code, year)
-}
-
 /// Ids of the given units and, as asked, of every unit below them (any version) or above
 /// them (their parents, three levels), from the hierarchy in memory: no statement.
 pub fn unit_scope(
@@ -172,7 +166,7 @@ pub async fn plan_page(
 ) -> AppResult<(Rows<plan::Model>, Total)> {
     let mut select = plan::Entity::find().filter(visible.condition());
     if let Some(code) = &q.unit_code {
-        let roots = units_with_code(units, code, q.year);
+        let roots = units.with_code(code, q.year);
         let scope = unit_scope(units, &roots, q.include_descendants, q.include_ancestors);
         select = select.filter(plan::Column::AdminUnitId.is_in(scope));
     }
@@ -201,7 +195,8 @@ pub async fn plan_by_number<C: ConnectionTrait>(
     number: &str,
     unit_code: &str,
 ) -> AppResult<Vec<plan::Model>> {
-    let units: Vec<i64> = units_with_code(units, unit_code, None)
+    let units: Vec<i64> = units
+        .with_code(unit_code, None)
         .into_iter()
         .map(|u| u.id)
         .collect();
@@ -221,18 +216,16 @@ pub async fn plan_by_number<C: ConnectionTrait>(
     Ok(found)
 }
 
-/// Agencies of a unit code (its versions valid on `as_of`, or all), valid on `as_of` when
-/// given, matching `search`, in Vietnamese order of their names.
+/// Agencies of a unit code's versions (`unit_versions`; those valid on `as_of` when given),
+/// valid on `as_of` when given, matching `search`, in Vietnamese order of their names.
 pub async fn find_agencies<C: ConnectionTrait>(
     db: &C,
-    units: &UnitSnapshot,
-    unit_code: Option<&str>,
+    unit_versions: Option<Vec<Unit>>,
     search: Option<&str>,
     as_of: Option<NaiveDate>,
 ) -> AppResult<Vec<agency::Model>> {
     let mut select = agency::Entity::find();
-    if let Some(code) = unit_code {
-        let mut versions = units_with_code(units, code, None);
+    if let Some(mut versions) = unit_versions {
         if let Some(day) = as_of {
             versions.retain(|u| super::units::is_valid_on(u, day));
         }
@@ -332,7 +325,7 @@ pub async fn late_duties<C: ConnectionTrait>(
     visible: &Visible<Plans>,
 ) -> AppResult<Vec<entity::reporting_duty::Model>> {
     use entity::{progress_report, reporting_duty};
-    let roots = units_with_code(units, unit_code, None);
+    let roots = units.with_code(unit_code, None);
     let scope = unit_scope(units, &roots, true, false);
     let plan_ids: Vec<i64> = plan::Entity::find()
         .filter(plan::Column::AdminUnitId.is_in(scope))
@@ -395,7 +388,7 @@ pub async fn assignment_counts_by_issuing_unit<C: ConnectionTrait>(
     visible: &Visible<Plans>,
     day: NaiveDate,
 ) -> AppResult<Vec<(i64, Counts)>> {
-    let roots = units_with_code(units, unit_code, None);
+    let roots = units.with_code(unit_code, None);
     let scope: Vec<i64> = unit_scope(units, &roots, include_descendants, false)
         .into_iter()
         .collect();

@@ -237,8 +237,9 @@ pub struct TaskGroup {
 ///
 /// One statement joining both was misplanned: PostgreSQL estimates the plans of a long unit
 /// list (a province's every version and every unit below, most with no plan) at 25 times what
-/// they are, and then reads every task in a hash join (116 ms instead of under 5 ms on 76,800
-/// tasks). Given the plan ids, the tasks come through their index.
+/// they are, and then reads every task in a hash join (76,800 tasks: 116 ms cold, 14–16 ms warm
+/// under pgbench, against 4–5 ms for the two statements). Given the plan ids, the tasks come
+/// through their index.
 pub async fn task_groups<C: ConnectionTrait>(
     db: &C,
     units: &[i64],
@@ -268,8 +269,9 @@ pub async fn task_groups<C: ConnectionTrait>(
     let horizon = day + chrono::Days::new(30);
     let overdue = open.clone().add(A::DueOn.lt(day));
     let soon = open.add(A::DueOn.gte(day)).add(A::DueOn.lte(horizon));
-    // As BIGINT: SUM of integers is NUMERIC on PostgreSQL, and decoding it as a decimal (or
-    // failing to, then falling back) cost a tenth of the server's CPU under assignmentSummary.
+    // As BIGINT: SUM of integers is NUMERIC on PostgreSQL, and reading the counts as decimals
+    // first (the integer COUNT failing that with a formatted error) was 8 % of the server's
+    // CPU under assignmentSummary (BENCHMARKS.md, the profiles of Q3–Q5).
     let one =
         |c: Condition| Func::cast_as(Func::sum(Expr::case(c, 1).finally(0)), Alias::new("BIGINT"));
     let mut groups: HashMap<(i64, AssignmentStatus), TaskGroup> = HashMap::new();

@@ -169,10 +169,7 @@ impl UnitSnapshot {
                 let start = NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN);
                 let end = NaiveDate::from_ymd_opt(y, 12, 31).unwrap_or(NaiveDate::MAX);
                 list.iter()
-                    .filter(|u| {
-                        u.valid_from.is_none_or(|f| f <= end)
-                            && u.valid_to.is_none_or(|t| t >= start)
-                    })
+                    .filter(|u| super::validity::overlaps(u.valid_from, u.valid_to, start, end))
                     .cloned()
                     .collect()
             }

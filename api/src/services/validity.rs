@@ -22,9 +22,20 @@ pub fn on(from: impl ColumnTrait, to: impl ColumnTrait, day: NaiveDate) -> Condi
     overlapping(from, to, day, day)
 }
 
+/// Whether a row with this validity is valid on some day from `start` through `end` (what
+/// [`overlapping`] selects).
+pub fn overlaps(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> bool {
+    from.is_none_or(|f| f <= end) && to.is_none_or(|t| t >= start)
+}
+
 /// Whether a row with this validity is valid on `day`.
 pub fn contains(from: Option<NaiveDate>, to: Option<NaiveDate>, day: NaiveDate) -> bool {
-    from.is_none_or(|f| f <= day) && to.is_none_or(|t| t >= day)
+    overlaps(from, to, day, day)
 }
 
 #[cfg(test)]

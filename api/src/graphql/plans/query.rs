@@ -127,18 +127,21 @@ impl PlansQuery {
         if let Some(code) = &unit_code {
             check_code(code)?;
         }
-        let units = crate::graphql::context::units(ctx).await?;
-        let all: Vec<Agency> = plans::find_agencies(
-            db(ctx)?,
-            &units,
-            unit_code.as_deref(),
-            search.as_deref(),
-            as_of.map(|d| d.0),
-        )
-        .await?
-        .into_iter()
-        .map(|a| Agency(Arc::new(a)))
-        .collect();
+        // The code's versions from the hierarchy in memory, read only when a code is given.
+        let versions = match &unit_code {
+            Some(code) => Some(
+                crate::graphql::context::units(ctx)
+                    .await?
+                    .with_code(code, None),
+            ),
+            None => None,
+        };
+        let all: Vec<Agency> =
+            plans::find_agencies(db(ctx)?, versions, search.as_deref(), as_of.map(|d| d.0))
+                .await?
+                .into_iter()
+                .map(|a| Agency(Arc::new(a)))
+                .collect();
         let args = PageArgs {
             after,
             first,
@@ -259,7 +262,7 @@ impl PlansQuery {
             (None, Some(code)) => {
                 check_code(code)?;
                 let snapshot = crate::graphql::context::units(ctx).await?;
-                let roots = plans::units_with_code(&snapshot, code, None);
+                let roots = snapshot.with_code(code, None);
                 let scope = plans::unit_scope(&snapshot, &roots, include_descendants, false);
                 let root = snapshot.by_code(code, today, None);
                 (TargetSelection::Units(scope.into_iter().collect()), root)

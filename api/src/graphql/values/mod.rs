@@ -318,7 +318,7 @@ impl ValuesQuery {
         if let Some(code) = &f.unit_code {
             crate::graphql::query::check_code(code)?;
             let units = crate::graphql::context::units(ctx).await?;
-            let roots = crate::services::plans::units_with_code(&units, code, None);
+            let roots = units.with_code(code, None);
             let scope =
                 crate::services::plans::unit_scope(&units, &roots, f.include_descendants, false);
             q.units = Some(scope.into_iter().collect());
