@@ -2,10 +2,12 @@
 //!
 //! - `GET /export/indicator-values?format=csv|ndjson|dhis2&indicator=…&unit=…&descendants=true
 //!   &periodFrom=…&periodTo=…&status=…&disaggregation=…`: the values the caller may read
-//!   (published ones for everyone, every one of his scope), streamed in constant memory. A
-//!   task reads pages of [`FIRST_PAGE`], then [`PAGE`], rows by id (keyset, `services::value_export`) and feeds a
-//!   channel of a few pages; the response body is that channel. A failure before the first
-//!   page is an ordinary JSON error; one after it (the database, `BULK_TIMEOUT`) ends the body
+//!   (published ones for everyone, every one of his scope), streamed in constant memory: on
+//!   PostgreSQL one `COPY` ([`value_export::copy_out`], at most [`COPY_EXPORTS`] at once),
+//!   otherwise a task reading pages of [`FIRST_PAGE`], then [`PAGE`], rows by id (keyset,
+//!   `services::value_export`); either feeds a channel of a few chunks, and the response body
+//!   is that channel. A failure before the first
+//!   chunk is an ordinary JSON error; one after it (the database, `BULK_TIMEOUT`) ends the body
 //!   with an error instead of a clean end, so that no client takes a cut-off file for a whole
 //!   one.
 //! - `POST /import/indicator-values?dryRun=true&skipInvalid=true&decimalComma=true`: the
@@ -45,8 +47,12 @@ pub const FIRST_PAGE: u64 = 1_000;
 /// (bounded memory still: a page of values is a few MB).
 pub const PAGE: u64 = 5_000;
 
-/// Pages an export keeps ready ahead of a slow client.
+/// Pages (or chunks) an export keeps ready ahead of a slow client.
 const AHEAD: usize = 4;
+
+/// Exports that PostgreSQL streams at once in one `COPY` each, holding a connection of the pool
+/// (16) for as long as the client reads; the others go by pages, which hold none between them.
+pub const COPY_EXPORTS: usize = 4;
 
 /// The CSV export's header.
 pub const CSV_HEADER: [&str; 9] = [
@@ -180,18 +186,15 @@ fn once(slot: &mut Option<String>, name: &str, v: String) -> Result<(), AppError
     Ok(())
 }
 
-/// The export's formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// CSV with [`CSV_HEADER`].
-    Csv,
-    /// One JSON object a line, with the CSV's names.
-    Ndjson,
-    /// A DHIS2 data value set as CSV, [`DHIS2_HEADER`].
-    Dhis2,
+pub use crate::services::value_export::Format;
+
+/// What a format is sent as.
+trait Media {
+    fn content_type(self) -> &'static str;
+    fn file_name(self) -> &'static str;
 }
 
-impl Format {
+impl Media for Format {
     fn content_type(self) -> &'static str {
         match self {
             Self::Csv | Self::Dhis2 => "text/csv; charset=utf-8",
@@ -421,11 +424,73 @@ async fn export(
     };
     let visible = Access::new(db.clone(), principal).visible_values();
     let format = params.format;
-    let page_timeout = Duration::from_secs(state.limits.execution_timeout_seconds);
-    let deadline =
-        tokio::time::Instant::now() + Duration::from_secs(state.limits.bulk_timeout_seconds);
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(AHEAD);
+    // PostgreSQL writes the file itself, in one `COPY`, while few such exports run; past
+    // that, and on SQLite, pages (which hold no connection between them).
+    let copy = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => state.export_streams.clone().try_acquire_owned().ok(),
+        _ => None,
+    };
+    if let Some(permit) = copy {
+        let sql = value_export::copy_statement(&visible, &q, format);
+        let pool = db.get_postgres_connection_pool().clone();
+        let limit = Duration::from_secs(state.limits.bulk_timeout_seconds);
+        tokio::spawn(
+            async move {
+                let bytes = value_export::copy_out(&pool, &sql, limit, tx).await;
+                drop(permit);
+                tracing::info!(bytes, "export ended");
+            }
+            .in_current_span(),
+        );
+    } else {
+        spawn_pages(db, visible, q, format, units, &state.limits, tx);
+    }
+
+    // The first page decides the status: a failure there is still an ordinary error.
+    let first = match rx.recv().await {
+        Some(Ok(bytes)) => bytes,
+        Some(Err(e)) => return app_error(&e, &rid),
+        None => return app_error(&AppError::internal("the export task ended"), &rid),
+    };
+    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| {
+            let item = item.map_err(|e| std::io::Error::other(e.message()));
+            (item, rx)
+        })
+    });
+    let stream = futures_util::StreamExt::chain(
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
+        rest,
+    );
+    let mut res = Body::from_stream(stream).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Ok(v) =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", format.file_name()))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The paged export: a task reads pages by id and feeds `tx` (see the module documentation).
+fn spawn_pages(
+    db: DatabaseConnection,
+    visible: crate::policy::Visible<crate::policy::Values>,
+    q: ValueQuery,
+    format: Format,
+    units: Arc<crate::services::unit_snapshot::UnitSnapshot>,
+    limits: &crate::config::RequestLimits,
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, AppError>>,
+) {
+    let page_timeout = Duration::from_secs(limits.execution_timeout_seconds);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(limits.bulk_timeout_seconds);
     // The next page is read by its own task while this one encodes and sends the current
     // one: the database and the encoding then run on both cores instead of taking turns.
     let fetch = {
@@ -492,36 +557,6 @@ async fn export(
         }
         .instrument(tracing::Span::current()),
     );
-
-    // The first page decides the status: a failure there is still an ordinary error.
-    let first = match rx.recv().await {
-        Some(Ok(bytes)) => bytes,
-        Some(Err(e)) => return app_error(&e, &rid),
-        None => return app_error(&AppError::internal("the export task ended"), &rid),
-    };
-    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| {
-            let item = item.map_err(|e| std::io::Error::other(e.message()));
-            (item, rx)
-        })
-    });
-    let stream = futures_util::StreamExt::chain(
-        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
-        rest,
-    );
-    let mut res = Body::from_stream(stream).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    if let Ok(v) =
-        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", format.file_name()))
-    {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }
 
 /// An instant as the export writes it: RFC 3339, UTC, whole seconds (as the GraphQL
@@ -741,4 +776,17 @@ pub fn report_json(r: &value_import::Report, opts: Options) -> Value {
         "decimalComma": opts.decimal_comma,
         "written": r.written,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_copy_export_writes_the_headers_of_the_paged_one() {
+        use crate::services::value_export::header;
+        assert_eq!(header(Format::Csv), CSV_HEADER);
+        assert_eq!(header(Format::Ndjson), CSV_HEADER);
+        assert_eq!(header(Format::Dhis2), DHIS2_HEADER);
+    }
 }

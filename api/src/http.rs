@@ -68,6 +68,8 @@ pub struct AppState {
     pub replica_max_lag_seconds: u64,
     /// The unit hierarchy in memory (the one the schema reads).
     pub units: Arc<crate::services::unit_snapshot::UnitCache>,
+    /// Exports PostgreSQL may stream in one `COPY` each now ([`crate::bulk::COPY_EXPORTS`]).
+    pub export_streams: Arc<tokio::sync::Semaphore>,
 }
 
 /// The client's address: the peer's, unless the peer is a trusted proxy, in which case the

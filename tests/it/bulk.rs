@@ -1032,3 +1032,75 @@ async fn declared_disaggregations_are_the_only_ones_taken() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn export_filters_are_data_whatever_their_quotes_and_backslashes() {
+    let app = demo().await;
+    let reporter = token(&app, "thapmuoi.reporter").await;
+    let before = value_count(&app).await;
+    // A disaggregation and a comment with SQL's quote, a backslash and a comment marker: the
+    // PostgreSQL export writes its filters into its `COPY` statement as quoted literals.
+    let odd = r"O'Brien \x01 ''; -- x";
+    let comment = r#"Ghi chú, "mới"; 'x' \ y"#;
+    let file = csv_file(&[
+        ("30037", "2025", odd, "1.50", comment),
+        ("30037", "2025", "total", "2", ""),
+    ]);
+    let (status, report) = import(&app, Some(&reporter), "", file).await;
+    assert_eq!((status, &report["imported"]), (200, &json!(2)), "{report}");
+
+    let filter: String = odd
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let (status, _, body) = export(
+        &app,
+        Some(&reporter),
+        &format!("?format=csv&disaggregation={filter}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let recs = records(&body);
+    assert_eq!(recs.len(), 2, "the header and the one value: {body}");
+    assert_eq!(
+        (
+            recs[1][3].as_str(),
+            recs[1][4].as_str(),
+            recs[1][6].as_str()
+        ),
+        (odd, "1.5", comment)
+    );
+    let (_, _, body) = export(
+        &app,
+        Some(&reporter),
+        &format!("?format=ndjson&disaggregation={filter}"),
+    )
+    .await;
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 1, "{body}");
+    assert_eq!(
+        (
+            &lines[0]["disaggregation"],
+            &lines[0]["comment"],
+            &lines[0]["value"]
+        ),
+        (&json!(odd), &json!(comment), &json!("1.5"))
+    );
+    assert_eq!(lines[0]["version"], json!(1));
+    // A filter that matches nothing is an empty file, not an error.
+    let (status, _, body) = export(
+        &app,
+        Some(&reporter),
+        "?disaggregation=%27%29%20OR%201%3D1%20--",
+    )
+    .await;
+    assert_eq!((status, records(&body).len()), (200, 1), "{body}");
+    // The database is still there and whole.
+    assert_eq!(value_count(&app).await, before + 2);
+}

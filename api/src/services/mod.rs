@@ -11,6 +11,7 @@ pub mod plan_writes;
 pub mod plans;
 pub mod scope;
 pub mod service_accounts;
+pub mod sql;
 pub mod targets;
 pub mod unit_files;
 pub mod unit_import;

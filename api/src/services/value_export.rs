@@ -1,22 +1,255 @@
-//! The SQL of the bulk export of indicator values: pages by id (keyset) under the policy's
-//! condition, and the codes of the indicators and units a page names.
+//! The SQL of the bulk export of indicator values.
 //!
-//! Each page is one statement on the pool: no connection and no transaction is held between
-//! pages, so a slow client holds nothing in the database. The price is that an export is not
-//! one snapshot: each row is as its page read it, every row at most once (ids only grow), and
-//! a value created while the export runs appears if its id is past the last page read. A
-//! reader that needs a consistent cut follows the change feed instead.
+//! - **PostgreSQL**: the whole export is one `COPY (SELECT …) TO STDOUT` ([`copy_statement`],
+//!   streamed by [`copy_out`]): PostgreSQL writes the CSV (or the JSON lines) itself, with the
+//!   codes joined in, and this server only passes its bytes on, in chunks of [`CHUNK`]. The file
+//!   is one snapshot. It holds one connection while it runs, under `BULK_TIMEOUT`; the caller
+//!   bounds how many run at once and falls back to pages past that.
+//! - **SQLite**, and PostgreSQL past that bound: pages by id (keyset, [`page_after`]) under the
+//!   policy's condition, and the codes of the indicators and units a page names ([`Codes`]).
+//!   Each page is one statement on the pool: no connection and no transaction is held between
+//!   pages, so a slow client holds nothing in the database. The price is that such an export is
+//!   not one snapshot: each row is as its page read it, every row at most once (ids only grow),
+//!   and a value created while the export runs appears if its id is past the last page read.
+//!   A reader that needs a consistent cut follows the change feed instead.
+//!
+//! Both write the same columns in the same order (rows by id); the encodings differ only in
+//! bytes a CSV or JSON reader does not see (quoting that is not needed, spaces in JSON).
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::policy::{Values, Visible};
 use crate::services::unit_snapshot::UnitSnapshot;
 use crate::services::values::ValueQuery;
+use bytes::{Bytes, BytesMut};
 use entity::{admin_unit, indicator, indicator_value};
+use futures_util::StreamExt;
+use sea_orm::sea_query::{Expr, ExprTrait, PostgresQueryBuilder};
+use sea_orm::sqlx::postgres::PgPool;
+use sea_orm::sqlx::{self, AssertSqlSafe};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The export's formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// CSV with the header `indicator,unit,period,disaggregation,value,status,comment,version,
+    /// updated_at`.
+    Csv,
+    /// One JSON object a line, with the CSV's names.
+    Ndjson,
+    /// A DHIS2 data value set as CSV: `dataelement,period,orgunit,categoryoptioncombo,
+    /// attributeoptioncombo,value,storedby,lastupdated,comment,followup`.
+    Dhis2,
+}
+
+/// Bytes passed on at a time by [`copy_out`] (PostgreSQL sends a message a row).
+pub const CHUNK: usize = 64 * 1024;
+
+/// An instant as the export writes it, in SQL: RFC 3339, UTC, whole seconds (truncated, as
+/// chrono's `SecondsFormat::Secs`).
+const INSTANT: &str =
+    r#"to_char("indicator_value"."updated_at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"#;
+
+/// The columns of a format: (name in the header, SQL). Text that may be empty is NULL instead,
+/// so that PostgreSQL writes it unquoted, as the CSV writer of the paged path does.
+fn columns(format: Format) -> Vec<(&'static str, String)> {
+    let v = |c: &str| format!(r#""indicator_value"."{c}""#);
+    let text = |c: &str| format!(r#"NULLIF("indicator_value"."{c}", '')"#);
+    let indicator = r#""indicator"."code""#.to_string();
+    let unit = r#""admin_unit"."code""#.to_string();
+    let value = format!("{}::text", v("value"));
+    match format {
+        Format::Csv | Format::Ndjson => vec![
+            ("indicator", indicator),
+            ("unit", unit),
+            ("period", v("period")),
+            ("disaggregation", v("disaggregation")),
+            ("value", value),
+            ("status", v("status")),
+            ("comment", text("comment")),
+            ("version", v("version")),
+            ("updated_at", INSTANT.to_string()),
+        ],
+        Format::Dhis2 => vec![
+            ("dataelement", indicator),
+            ("period", v("period")),
+            ("orgunit", unit),
+            ("categoryoptioncombo", v("disaggregation")),
+            ("attributeoptioncombo", "NULL::text".to_string()),
+            ("value", value),
+            ("storedby", text("stored_by")),
+            ("lastupdated", INSTANT.to_string()),
+            ("comment", text("comment")),
+            ("followup", "'false'".to_string()),
+        ],
+    }
+}
+
+/// The names of a format's columns, in order: the CSV header.
+pub fn header(format: Format) -> Vec<&'static str> {
+    columns(format).into_iter().map(|(name, _)| name).collect()
+}
+
+/// The whole export as one `COPY … TO STDOUT` statement (PostgreSQL): the visible, not deleted
+/// values matching `q`, by id, with their indicator's and unit's codes joined in.
+///
+/// `COPY` takes no parameters, so the query's values are written into the text by sea-query's
+/// PostgreSQL builder, which quotes and escapes them (the only text among them is the
+/// disaggregation and the period ids, both from the caller; ids and statuses are the rest).
+pub fn copy_statement(visible: &Visible<Values>, q: &ValueQuery, format: Format) -> String {
+    use indicator_value::Column as V;
+    let q = ValueQuery {
+        include_deleted: false,
+        ..q.clone()
+    };
+    let cols = columns(format);
+    let mut select = q
+        .select(sea_orm::DbBackend::Postgres, visible)
+        .select_only();
+    match format {
+        Format::Csv | Format::Dhis2 => {
+            for (name, sql) in &cols {
+                select = select.column_as(Expr::cust(sql.clone()), *name);
+            }
+        }
+        Format::Ndjson => {
+            // One text column: the object, keys in the CSV's order.
+            let pairs: Vec<String> = cols
+                .iter()
+                .map(|(name, sql)| format!("'{name}', {sql}"))
+                .collect();
+            select = select.column_as(
+                Expr::cust(format!("json_build_object({})::text", pairs.join(", "))),
+                "line",
+            );
+        }
+    }
+    let mut stmt = select.order_by(V::Id, Order::Asc).into_query();
+    stmt.inner_join(
+        indicator::Entity,
+        Expr::col((indicator::Entity, indicator::Column::Id))
+            .equals((indicator_value::Entity, V::IndicatorId)),
+    )
+    .inner_join(
+        admin_unit::Entity,
+        Expr::col((admin_unit::Entity, admin_unit::Column::Id))
+            .equals((indicator_value::Entity, V::AdminUnitId)),
+    );
+    let sql = stmt.to_string(PostgresQueryBuilder);
+    match format {
+        Format::Csv | Format::Dhis2 => {
+            format!("COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)")
+        }
+        // CSV mode with a quote and a delimiter that JSON text never holds raw (it escapes
+        // control characters), and no line breaks in it: each line goes out as it is.
+        Format::Ndjson => {
+            format!("COPY ({sql}) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')")
+        }
+    }
+}
+
+fn db_err(e: sqlx::Error) -> AppError {
+    AppError::from(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+        Arc::new(e),
+    )))
+}
+
+/// Logs why an export stopped and tells its reader.
+async fn fail(tx: &mpsc::Sender<AppResult<Bytes>>, e: AppError, sent: usize) {
+    tracing::error!(cause = %e.detail(), bytes = sent, "export stopped");
+    let _ = tx.send(Err(e)).await;
+}
+
+/// Runs a [`copy_statement`] on a connection of its own and sends its bytes to `tx` in chunks
+/// of about [`CHUNK`], then ends; a failure is sent as the last item. The statement runs in a
+/// read-only transaction whose `statement_timeout` is `limit`; the same limit also bounds the
+/// whole stream here, since PostgreSQL does not time out a statement that waits on a slow
+/// reader. When the stream stops early (the receiver went away, a failure, the limit), the
+/// connection is closed rather than returned to the pool half way through a `COPY`, which ends
+/// the statement on the server. Returns the rows' bytes sent.
+pub async fn copy_out(
+    pool: &PgPool,
+    sql: &str,
+    limit: Duration,
+    tx: mpsc::Sender<AppResult<Bytes>>,
+) -> usize {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut conn = match pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => {
+            fail(&tx, db_err(e), 0).await;
+            return 0;
+        }
+    };
+    let begin = format!(
+        "BEGIN READ ONLY; SET LOCAL statement_timeout = {}",
+        limit.as_millis().max(1)
+    );
+    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(begin))
+        .execute(&mut *conn)
+        .await
+    {
+        fail(&tx, db_err(e), 0).await;
+        drop(conn.detach());
+        return 0;
+    }
+    let mut sent = 0usize;
+    let clean = 'copy: {
+        let mut stream = match conn.copy_out_raw(sql).await {
+            Ok(s) => s,
+            Err(e) => {
+                fail(&tx, db_err(e), 0).await;
+                break 'copy false;
+            }
+        };
+        let mut buf = BytesMut::with_capacity(CHUNK + 1024);
+        loop {
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(Ok(bytes))) => {
+                    buf.extend_from_slice(&bytes);
+                    if buf.len() < CHUNK {
+                        continue;
+                    }
+                }
+                Ok(Some(Err(e))) => {
+                    fail(&tx, db_err(e), sent).await;
+                    break 'copy false;
+                }
+                Ok(None) => {
+                    sent += buf.len();
+                    break 'copy buf.is_empty() || tx.send(Ok(buf.freeze())).await.is_ok();
+                }
+                Err(_) => {
+                    let e = AppError::internal("the export ran past BULK_TIMEOUT");
+                    fail(&tx, e, sent).await;
+                    break 'copy false;
+                }
+            }
+            sent += buf.len();
+            if tx.send(Ok(buf.split().freeze())).await.is_err() {
+                tracing::info!(bytes = sent, "export: the client went away");
+                break 'copy false;
+            }
+        }
+    };
+    if clean
+        && sqlx::raw_sql(AssertSqlSafe("COMMIT"))
+            .execute(&mut *conn)
+            .await
+            .is_ok()
+    {
+        return sent;
+    }
+    // Closed, not returned to the pool: a `COPY` stopped half way would still be sending.
+    drop(conn.detach());
+    sent
+}
 
 /// The visible, not deleted values after id `after` that match `q`, by id, at most `limit`.
 pub async fn page_after<C: ConnectionTrait>(
@@ -32,7 +265,9 @@ pub async fn page_after<C: ConnectionTrait>(
         include_deleted: false,
         ..q.clone()
     };
-    let s = q.select(visible).filter(V::Id.gt(after));
+    let s = q
+        .select(db.get_database_backend(), visible)
+        .filter(V::Id.gt(after));
     Ok(s.order_by(V::Id, Order::Asc).limit(limit).all(db).await?)
 }
 
