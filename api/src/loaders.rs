@@ -7,7 +7,7 @@ use crate::services::page::{PageRequest, Rows};
 use crate::services::plans::AssignmentQuery;
 use crate::services::targets;
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -40,7 +40,11 @@ macro_rules! by_id_loader {
             type Error = AppError;
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
                 Ok(entity::$entity::Entity::find()
-                    .filter(entity::$entity::Column::Id.is_in(keys.iter().copied()))
+                    .filter(crate::services::sql::id_in(
+                        self.0.get_database_backend(),
+                        entity::$entity::Column::Id,
+                        keys.iter().copied(),
+                    ))
                     .all(&self.0)
                     .await?
                     .into_iter()
@@ -61,7 +65,11 @@ macro_rules! group_loader {
             type Error = AppError;
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
                 let rows = entity::$entity::Entity::find()
-                    .filter(entity::$entity::Column::$col.is_in(keys.iter().copied()))
+                    .filter(crate::services::sql::id_in(
+                        self.0.get_database_backend(),
+                        entity::$entity::Column::$col,
+                        keys.iter().copied(),
+                    ))
                     $(.order_by_asc(entity::$entity::Column::$order))*
                     .all(&self.0)
                     .await?;
@@ -90,7 +98,11 @@ macro_rules! visible_plans_loader {
             type Error = AppError;
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
                 let rows = entity::plan::Entity::find()
-                    .filter(entity::plan::Column::$col.is_in(keys.iter().copied()))
+                    .filter(crate::services::sql::id_in(
+                        self.0.get_database_backend(),
+                        entity::plan::Column::$col,
+                        keys.iter().copied(),
+                    ))
                     .filter(self.1.visible_plans().condition())
                     .order_by_asc(entity::plan::Column::Id)
                     .all(&self.0)
@@ -116,7 +128,11 @@ impl Loader<i64> for PlanById {
     type Error = AppError;
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
         Ok(entity::plan::Entity::find()
-            .filter(entity::plan::Column::Id.is_in(keys.iter().copied()))
+            .filter(crate::services::sql::id_in(
+                self.0.get_database_backend(),
+                entity::plan::Column::Id,
+                keys.iter().copied(),
+            ))
             .filter(self.1.visible_plans().condition())
             .all(&self.0)
             .await?
@@ -207,7 +223,11 @@ macro_rules! visible_reports_loader {
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
                 use entity::progress_report::{Column, Entity};
                 let rows = Entity::find()
-                    .filter(Column::$col.is_in(keys.iter().copied()))
+                    .filter(crate::services::sql::id_in(
+                        self.0.get_database_backend(),
+                        Column::$col,
+                        keys.iter().copied(),
+                    ))
                     .filter(self.1.visible_reports().condition())
                     .order_by_asc(Column::ReportedAt)
                     .order_by_asc(Column::Id)
@@ -236,7 +256,11 @@ impl Loader<i64> for DutyReportsVisible {
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, bool>, AppError> {
         use entity::reporting_duty::{Column, Entity};
         let visible: std::collections::HashSet<i64> = Entity::find()
-            .filter(Column::Id.is_in(keys.iter().copied()))
+            .filter(crate::services::sql::id_in(
+                self.0.get_database_backend(),
+                Column::Id,
+                keys.iter().copied(),
+            ))
             .filter(self.1.visible_duty_reports().condition())
             .all(&self.0)
             .await?

@@ -168,7 +168,11 @@ pub async fn plan_page(
     if let Some(code) = &q.unit_code {
         let roots = units.with_code(code, q.year);
         let scope = unit_scope(units, &roots, q.include_descendants, q.include_ancestors);
-        select = select.filter(plan::Column::AdminUnitId.is_in(scope));
+        select = select.filter(crate::services::sql::id_in(
+            db.get_database_backend(),
+            plan::Column::AdminUnitId,
+            scope,
+        ));
     }
     if let Some(kind) = q.kind {
         select = select.filter(plan::Column::Kind.eq(kind));
@@ -516,7 +520,11 @@ pub async fn assignment_pages<C: ConnectionTrait>(
             .add(Condition::all().add(A::Position.eq(p)).add(row))
     };
     let mut cond = Condition::all()
-        .add(A::PlanId.is_in(plan_ids.iter().copied()))
+        .add(crate::services::sql::id_in(
+            db.get_database_backend(),
+            A::PlanId,
+            plan_ids.iter().copied(),
+        ))
         .add(q.condition());
     if let Some(after) = &page.after {
         let (p, id) = position("after", after)?;
@@ -567,7 +575,11 @@ pub async fn assignment_counts<C: ConnectionTrait>(
         .select_only()
         .column(A::PlanId)
         .column_as(A::Id.count(), "n")
-        .filter(A::PlanId.is_in(plan_ids.iter().copied()))
+        .filter(crate::services::sql::id_in(
+            db.get_database_backend(),
+            A::PlanId,
+            plan_ids.iter().copied(),
+        ))
         .filter(q.condition())
         .group_by(A::PlanId)
         .into_tuple()

@@ -254,7 +254,11 @@ pub async fn task_groups<C: ConnectionTrait>(
         .select_only()
         .column(plan::Column::Id)
         .column(plan::Column::AdminUnitId)
-        .filter(plan::Column::AdminUnitId.is_in(units.iter().copied()))
+        .filter(crate::services::sql::id_in(
+            db.get_database_backend(),
+            plan::Column::AdminUnitId,
+            units.iter().copied(),
+        ))
         .filter(visible.condition())
         .into_tuple::<(i64, i64)>()
         .all(db)
@@ -284,7 +288,11 @@ pub async fn task_groups<C: ConnectionTrait>(
             .expr_as(Func::count(Expr::col(A::Id)), Alias::new("n"))
             .expr_as(one(overdue.clone()), Alias::new("overdue"))
             .expr_as(one(soon.clone()), Alias::new("soon"))
-            .cond_where(A::PlanId.is_in(chunk.iter().copied()))
+            .cond_where(crate::services::sql::id_in(
+                db.get_database_backend(),
+                A::PlanId,
+                chunk.iter().copied(),
+            ))
             .group_by_col(A::PlanId)
             .group_by_col(A::Status);
         let stmt = db.get_database_backend().build(&q);
