@@ -24,6 +24,10 @@ use tokio::sync::RwLock;
 /// A unit version, shared.
 pub type Unit = Arc<admin_unit::Model>;
 
+/// A lineage link, shared by its predecessor's and its successor's lists (stored once: the
+/// national links are about 19,000).
+pub type Link = Arc<admin_unit_lineage::Model>;
+
 /// The hierarchy at one generation.
 pub struct UnitSnapshot {
     /// The generation it was built at.
@@ -34,8 +38,8 @@ pub struct UnitSnapshot {
     children: HashMap<i64, Vec<Unit>>,
     /// Provinces, every version, in Vietnamese order.
     provinces: Vec<Unit>,
-    successors: HashMap<i64, Vec<admin_unit_lineage::Model>>,
-    predecessors: HashMap<i64, Vec<admin_unit_lineage::Model>>,
+    successors: HashMap<i64, Vec<Link>>,
+    predecessors: HashMap<i64, Vec<Link>>,
 }
 
 fn ordered(a: &Unit, b: &Unit) -> std::cmp::Ordering {
@@ -69,9 +73,10 @@ impl UnitSnapshot {
         provinces.sort_by(ordered);
         let mut links = links;
         links.sort_by(|a, b| a.effective_on.cmp(&b.effective_on).then(a.id.cmp(&b.id)));
-        let mut successors: HashMap<i64, Vec<admin_unit_lineage::Model>> = HashMap::new();
-        let mut predecessors: HashMap<i64, Vec<admin_unit_lineage::Model>> = HashMap::new();
+        let mut successors: HashMap<i64, Vec<Link>> = HashMap::new();
+        let mut predecessors: HashMap<i64, Vec<Link>> = HashMap::new();
         for l in links {
+            let l = Arc::new(l);
             successors
                 .entry(l.predecessor_id)
                 .or_default()
@@ -150,7 +155,7 @@ impl UnitSnapshot {
     }
 
     /// The direct lineage links of a unit, by effective date.
-    pub fn lineage(&self, id: i64, direction: Direction) -> &[admin_unit_lineage::Model] {
+    pub fn lineage(&self, id: i64, direction: Direction) -> &[Link] {
         let map = match direction {
             Direction::Successors => &self.successors,
             Direction::Predecessors => &self.predecessors,

@@ -109,9 +109,7 @@ pub fn copy_statement(visible: &Visible<Values>, q: &ValueQuery, format: Format)
         ..q.clone()
     };
     let cols = columns(format);
-    let mut select = q
-        .select(sea_orm::DbBackend::Postgres, visible)
-        .select_only();
+    let mut select = q.select(visible).select_only();
     match format {
         Format::Csv | Format::Dhis2 => {
             for (name, sql) in &cols {
@@ -265,9 +263,7 @@ pub async fn page_after<C: ConnectionTrait>(
         include_deleted: false,
         ..q.clone()
     };
-    let s = q
-        .select(db.get_database_backend(), visible)
-        .filter(V::Id.gt(after));
+    let s = q.select(visible).filter(V::Id.gt(after));
     Ok(s.order_by(V::Id, Order::Asc).limit(limit).all(db).await?)
 }
 
