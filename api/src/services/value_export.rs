@@ -158,10 +158,11 @@ fn db_err(e: sqlx::Error) -> AppError {
     )))
 }
 
-/// Logs why an export stopped and tells its reader.
+/// Logs why an export stopped and tells its reader, if he takes it within a few seconds (a
+/// reader that stopped reading has a full channel).
 async fn fail(tx: &mpsc::Sender<AppResult<Bytes>>, e: AppError, sent: usize) {
     tracing::error!(cause = %e.detail(), bytes = sent, "export stopped");
-    let _ = tx.send(Err(e)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), tx.send(Err(e))).await;
 }
 
 /// Runs a [`copy_statement`] on a connection of its own and sends its bytes to `tx` in chunks
@@ -206,6 +207,17 @@ pub async fn copy_out(
                 break 'copy false;
             }
         };
+        // A client that stops reading blocks the channel: the wait is bounded by the same
+        // deadline, so that it cannot keep the connection (and its `COPY`) forever.
+        let send = |bytes: Bytes| {
+            let tx = tx.clone();
+            async move {
+                matches!(
+                    tokio::time::timeout_at(deadline, tx.send(Ok(bytes))).await,
+                    Ok(Ok(()))
+                )
+            }
+        };
         let mut buf = BytesMut::with_capacity(CHUNK + 1024);
         loop {
             match tokio::time::timeout_at(deadline, stream.next()).await {
@@ -221,7 +233,7 @@ pub async fn copy_out(
                 }
                 Ok(None) => {
                     sent += buf.len();
-                    break 'copy buf.is_empty() || tx.send(Ok(buf.freeze())).await.is_ok();
+                    break 'copy buf.is_empty() || send(buf.freeze()).await;
                 }
                 Err(_) => {
                     let e = AppError::internal("the export ran past BULK_TIMEOUT");
@@ -230,8 +242,11 @@ pub async fn copy_out(
                 }
             }
             sent += buf.len();
-            if tx.send(Ok(buf.split().freeze())).await.is_err() {
-                tracing::info!(bytes = sent, "export: the client went away");
+            if !send(buf.split().freeze()).await {
+                tracing::info!(
+                    bytes = sent,
+                    "export: the client went away or stopped reading"
+                );
                 break 'copy false;
             }
         }
