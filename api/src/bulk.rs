@@ -448,22 +448,31 @@ async fn export(
         spawn_pages(db, visible, q, format, units, &state.limits, tx);
     }
 
-    // The first page decides the status: a failure there is still an ordinary error.
+    // The first chunk decides the status: a failure there is still an ordinary error.
     let first = match rx.recv().await {
         Some(Ok(bytes)) => bytes,
         Some(Err(e)) => return app_error(&e, &rid),
         None => return app_error(&AppError::internal("the export task ended"), &rid),
     };
-    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| {
-            let item = item.map_err(|e| std::io::Error::other(e.message()));
-            (item, rx)
-        })
-    });
-    let stream = futures_util::StreamExt::chain(
-        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
-        rest,
-    );
+    // Chunks until the end mark (an empty chunk); a channel that closes before it, or a
+    // failure, ends the body with an error, so that a cut-off file never looks whole.
+    let stream =
+        futures_util::stream::unfold((Some(first), Some(rx)), |(pending, rx)| async move {
+            let mut rx = rx?;
+            let item = match pending {
+                Some(bytes) => Some(Ok(bytes)),
+                None => rx.recv().await,
+            };
+            match item {
+                Some(Ok(bytes)) if bytes.is_empty() => None,
+                Some(Ok(bytes)) => Some((Ok(bytes), (None, Some(rx)))),
+                Some(Err(e)) => Some((Err(std::io::Error::other(e.message())), (None, None))),
+                None => Some((
+                    Err(std::io::Error::other("the export stopped before its end")),
+                    (None, None),
+                )),
+            }
+        });
     let mut res = Body::from_stream(stream).into_response();
     let h = res.headers_mut();
     h.insert(
@@ -545,7 +554,8 @@ fn spawn_pages(
                 let bytes = encode(format, &page, &codes, first);
                 first = false;
                 rows += page.len();
-                if tx.send(Ok(bytes)).await.is_err() {
+                // An empty chunk is the end mark (an empty last page of NDJSON is nothing).
+                if !bytes.is_empty() && tx.send(Ok(bytes)).await.is_err() {
                     if let Some(reading) = next {
                         reading.abort();
                     }
@@ -553,6 +563,7 @@ fn spawn_pages(
                     return;
                 }
             }
+            let _ = tx.send(Ok(value_export::end_mark())).await;
             tracing::info!(rows, "export done");
         }
         .instrument(tracing::Span::current()),

@@ -1101,6 +1101,12 @@ async fn export_filters_are_data_whatever_their_quotes_and_backslashes() {
     )
     .await;
     assert_eq!((status, records(&body).len()), (200, 1), "{body}");
+    // NDJSON has no header: nothing matching is an empty body, still a whole one.
+    let (status, ct, body) = export(&app, None, "?format=ndjson&disaggregation=none-such").await;
+    assert_eq!(
+        (status, ct.as_str(), body.as_str()),
+        (200, "application/x-ndjson", "")
+    );
     // The database is still there and whole.
     assert_eq!(value_count(&app).await, before + 2);
 }

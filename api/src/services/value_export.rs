@@ -165,13 +165,25 @@ async fn fail(tx: &mpsc::Sender<AppResult<Bytes>>, e: AppError, sent: usize) {
     let _ = tokio::time::timeout(Duration::from_secs(5), tx.send(Err(e))).await;
 }
 
-/// Runs a [`copy_statement`] on a connection of its own and sends its bytes to `tx` in chunks
-/// of about [`CHUNK`], then ends; a failure is sent as the last item. The statement runs in a
-/// read-only transaction whose `statement_timeout` is `limit`; the same limit also bounds the
-/// whole stream here, since PostgreSQL does not time out a statement that waits on a slow
-/// reader. When the stream stops early (the receiver went away, a failure, the limit), the
-/// connection is closed rather than returned to the pool half way through a `COPY`, which ends
-/// the statement on the server. Returns the rows' bytes sent.
+/// The item that ends an export's channel: an empty chunk. A channel that closes without it
+/// was cut off, and the response body then ends with an error, not a clean end.
+pub fn end_mark() -> Bytes {
+    Bytes::new()
+}
+
+/// Bytes held back at most this long before they are passed on, however few (a sparse filter
+/// still shows the client, and any proxy between, that the export is alive).
+const HOLD: Duration = Duration::from_secs(1);
+
+/// Runs a [`copy_statement`] on a connection of its own and sends its bytes to `tx`: the first
+/// message (the header, or the first line) at once, then chunks of about [`CHUNK`] (or what
+/// came within [`HOLD`]), then [`end_mark`]; a failure is sent as the last item instead. The
+/// statement runs in a read-only transaction whose `statement_timeout` is `limit`; the same
+/// limit also bounds every wait here (for the database, and for a reader that stopped
+/// reading), since PostgreSQL does not time out a statement that waits on a slow reader. When
+/// the stream stops early (the receiver went away, a failure, the limit), the connection is
+/// closed rather than returned to the pool half way through a `COPY`, which ends the statement
+/// on the server. Returns the bytes sent.
 pub async fn copy_out(
     pool: &PgPool,
     sql: &str,
@@ -179,10 +191,15 @@ pub async fn copy_out(
     tx: mpsc::Sender<AppResult<Bytes>>,
 ) -> usize {
     let deadline = tokio::time::Instant::now() + limit;
-    let mut conn = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => {
+    let late = || AppError::internal("the export ran past BULK_TIMEOUT");
+    let mut conn = match tokio::time::timeout_at(deadline, pool.acquire()).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
             fail(&tx, db_err(e), 0).await;
+            return 0;
+        }
+        Err(_) => {
+            fail(&tx, late(), 0).await;
             return 0;
         }
     };
@@ -190,40 +207,65 @@ pub async fn copy_out(
         "BEGIN READ ONLY; SET LOCAL statement_timeout = {}",
         limit.as_millis().max(1)
     );
-    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(begin))
-        .execute(&mut *conn)
-        .await
-    {
-        fail(&tx, db_err(e), 0).await;
+    let began = tokio::time::timeout_at(
+        deadline,
+        sqlx::raw_sql(AssertSqlSafe(begin)).execute(&mut *conn),
+    )
+    .await;
+    if !matches!(began, Ok(Ok(_))) {
+        let e = match began {
+            Ok(Err(e)) => db_err(e),
+            _ => late(),
+        };
+        fail(&tx, e, 0).await;
         drop(conn.detach());
         return 0;
     }
+    // A reader that stops reading blocks the channel: the wait is bounded by the deadline.
+    let send = |bytes: Bytes| {
+        let tx = tx.clone();
+        async move {
+            matches!(
+                tokio::time::timeout_at(deadline, tx.send(Ok(bytes))).await,
+                Ok(Ok(()))
+            )
+        }
+    };
     let mut sent = 0usize;
     let clean = 'copy: {
-        let mut stream = match conn.copy_out_raw(sql).await {
-            Ok(s) => s,
-            Err(e) => {
+        let mut stream = match tokio::time::timeout_at(deadline, conn.copy_out_raw(sql)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
                 fail(&tx, db_err(e), 0).await;
                 break 'copy false;
             }
-        };
-        // A client that stops reading blocks the channel: the wait is bounded by the same
-        // deadline, so that it cannot keep the connection (and its `COPY`) forever.
-        let send = |bytes: Bytes| {
-            let tx = tx.clone();
-            async move {
-                matches!(
-                    tokio::time::timeout_at(deadline, tx.send(Ok(bytes))).await,
-                    Ok(Ok(()))
-                )
+            Err(_) => {
+                fail(&tx, late(), 0).await;
+                break 'copy false;
             }
         };
         let mut buf = BytesMut::with_capacity(CHUNK + 1024);
+        let mut held_since: Option<tokio::time::Instant> = None;
+        let mut first = true;
         loop {
-            match tokio::time::timeout_at(deadline, stream.next()).await {
+            let next = tokio::select! {
+                // The client went away (the response body was dropped): stop now, not at the
+                // next chunk, which a sparse filter may take long to fill.
+                () = tx.closed() => {
+                    tracing::info!(bytes = sent, "export: the client went away");
+                    break 'copy false;
+                }
+                next = tokio::time::timeout_at(deadline, stream.next()) => next,
+            };
+            match next {
                 Ok(Some(Ok(bytes))) => {
                     buf.extend_from_slice(&bytes);
-                    if buf.len() < CHUNK {
+                    if buf.is_empty() {
+                        // Nothing to pass on (an empty chunk is the end mark).
+                        continue;
+                    }
+                    let since = *held_since.get_or_insert_with(tokio::time::Instant::now);
+                    if !first && buf.len() < CHUNK && since.elapsed() < HOLD {
                         continue;
                     }
                 }
@@ -233,16 +275,20 @@ pub async fn copy_out(
                 }
                 Ok(None) => {
                     sent += buf.len();
-                    break 'copy buf.is_empty() || send(buf.freeze()).await;
+                    let rest = buf.is_empty() || send(buf.freeze()).await;
+                    break 'copy rest && send(end_mark()).await;
                 }
                 Err(_) => {
-                    let e = AppError::internal("the export ran past BULK_TIMEOUT");
-                    fail(&tx, e, sent).await;
+                    fail(&tx, late(), sent).await;
                     break 'copy false;
                 }
             }
+            first = false;
+            held_since = None;
             sent += buf.len();
             if !send(buf.split().freeze()).await {
+                // Gone, or past the deadline with a full channel: the missing end mark tells
+                // the reader, if any, that the file is cut off.
                 tracing::info!(
                     bytes = sent,
                     "export: the client went away or stopped reading"
@@ -252,10 +298,14 @@ pub async fn copy_out(
         }
     };
     if clean
-        && sqlx::raw_sql(AssertSqlSafe("COMMIT"))
-            .execute(&mut *conn)
-            .await
-            .is_ok()
+        && matches!(
+            tokio::time::timeout_at(
+                deadline,
+                sqlx::raw_sql(AssertSqlSafe("COMMIT")).execute(&mut *conn)
+            )
+            .await,
+            Ok(Ok(_))
+        )
     {
         return sent;
     }
