@@ -188,29 +188,6 @@ fn once(slot: &mut Option<String>, name: &str, v: String) -> Result<(), AppError
 
 pub use crate::services::value_export::Format;
 
-/// What a format is sent as.
-trait Media {
-    fn content_type(self) -> &'static str;
-    fn file_name(self) -> &'static str;
-}
-
-impl Media for Format {
-    fn content_type(self) -> &'static str {
-        match self {
-            Self::Csv | Self::Dhis2 => "text/csv; charset=utf-8",
-            Self::Ndjson => "application/x-ndjson",
-        }
-    }
-
-    fn file_name(self) -> &'static str {
-        match self {
-            Self::Csv => "indicator-values.csv",
-            Self::Ndjson => "indicator-values.ndjson",
-            Self::Dhis2 => "indicator-values-dhis2.csv",
-        }
-    }
-}
-
 /// An export's parameters, as given.
 #[derive(Debug)]
 struct ExportParams {

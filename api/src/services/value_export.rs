@@ -48,6 +48,33 @@ pub enum Format {
     Dhis2,
 }
 
+impl Format {
+    /// Its media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv | Self::Dhis2 => "text/csv; charset=utf-8",
+            Self::Ndjson => "application/x-ndjson",
+        }
+    }
+
+    /// The file name it is offered under.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Csv => "indicator-values.csv",
+            Self::Ndjson => "indicator-values.ndjson",
+            Self::Dhis2 => "indicator-values-dhis2.csv",
+        }
+    }
+}
+
+/// What an export reads: `q`, never tombstones.
+fn exported(q: &ValueQuery) -> ValueQuery {
+    ValueQuery {
+        include_deleted: false,
+        ..q.clone()
+    }
+}
+
 /// Bytes passed on at a time by [`copy_out`] (PostgreSQL sends a message a row).
 pub const CHUNK: usize = 64 * 1024;
 
@@ -104,10 +131,7 @@ pub fn header(format: Format) -> Vec<&'static str> {
 /// disaggregation and the period ids, both from the caller; ids and statuses are the rest).
 pub fn copy_statement(visible: &Visible<Values>, q: &ValueQuery, format: Format) -> String {
     use indicator_value::Column as V;
-    let q = ValueQuery {
-        include_deleted: false,
-        ..q.clone()
-    };
+    let q = exported(q);
     let cols = columns(format);
     let mut select = q.select(visible).select_only();
     match format {
@@ -324,11 +348,7 @@ pub async fn page_after<C: ConnectionTrait>(
 ) -> AppResult<Vec<indicator_value::Model>> {
     use indicator_value::Column as V;
     // The same filters as `indicatorValues`; never tombstones.
-    let q = ValueQuery {
-        include_deleted: false,
-        ..q.clone()
-    };
-    let s = q.select(visible).filter(V::Id.gt(after));
+    let s = exported(q).select(visible).filter(V::Id.gt(after));
     Ok(s.order_by(V::Id, Order::Asc).limit(limit).all(db).await?)
 }
 
