@@ -342,8 +342,7 @@ impl ExportParams {
             if roots.is_empty() {
                 return Err(AppError::bad_input("unit", format!("no unit `{code}`")));
             }
-            let ids = crate::services::plans::unit_scope(units, &roots, self.descendants, false);
-            q.units = Some(ids.into_iter().collect());
+            q.of_units(units, &roots, self.descendants);
         }
         Ok(q)
     }

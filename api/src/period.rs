@@ -115,7 +115,8 @@ impl Period {
         out
     }
 
-    fn year(self) -> i32 {
+    /// The year the period lies in.
+    pub fn year(self) -> i32 {
         match self {
             Period::Year(y)
             | Period::SixMonths(y, _)

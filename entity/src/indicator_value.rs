@@ -29,6 +29,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Why the value was rejected (or reopened).
     pub status_reason: Option<String>,
+    /// The code of the province its unit lies in (from `unit_province`, when created).
+    pub province_code: Option<String>,
 }
 
 /// Relations are followed through explicit batched queries, not joins.

@@ -29,6 +29,7 @@ pub mod refresh_token;
 pub mod reporting_duty;
 pub mod service_account;
 pub mod target;
+pub mod unit_province;
 pub mod unit_scope;
 
 pub use decimal::DecimalText;

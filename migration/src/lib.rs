@@ -15,6 +15,7 @@ mod m20261129_000006_bytewise_keys;
 mod m20261129_000007_lineage_evidence;
 mod m20261130_000008_plan_writes;
 mod m20261130_000009_indicator_disaggregations;
+mod m20261207_000010_value_province;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_lineage_evidence::Migration),
             Box::new(m20261130_000008_plan_writes::Migration),
             Box::new(m20261130_000009_indicator_disaggregations::Migration),
+            Box::new(m20261207_000010_value_province::Migration),
         ]
     }
 }

@@ -470,3 +470,103 @@ async fn the_catalogue_the_aggregate_with_completeness_and_what_was_known_then()
         "{body}"
     );
 }
+
+/// `unitCode` of a province with `includeDescendants` reads the values by the province stored
+/// on each (one index range, `indicator_value.province_code`): it must hold exactly what the
+/// units below the province hold, for values from either write path, and follow a unit that a
+/// correction moves to another province.
+#[tokio::test]
+async fn a_province_reads_the_values_of_its_units_and_follows_a_unit_moved_by_a_correction() {
+    let app = demo().await;
+    let admin = token(&app, "admin").await;
+    let reporter = token(&app, "thapmuoi.reporter").await;
+    let (_, body) = app
+        .gql(
+            Some(&reporter),
+            SUBMIT,
+            json!({"i": {"values": [row("30037", "2025", "0.95"), row("30037", "2025Q3", "0.96")]}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["submitIndicatorValues"]["created"], 2,
+        "{body}"
+    );
+    // The province (82) and the commune itself: the same two values, in id order; none under 79.
+    let read = |unit: &str, below: bool| {
+        format!(
+            r#"{{ indicatorValues(filter: {{unitCode: "{unit}", includeDescendants: {below}, periodFrom: "2025", periodTo: "2025Q4"}}) {{ totalCount nodes {{ period unit {{ code }} }} }} }}"#
+        )
+    };
+    let periods = |body: &Value| -> Vec<String> {
+        body["data"]["indicatorValues"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|n| n["period"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, province) = app.gql(Some(&admin), &read("82", true), json!({})).await;
+    let (_, commune) = app
+        .gql(Some(&admin), &read("30037", false), json!({}))
+        .await;
+    assert_eq!(periods(&province), ["2025", "2025Q3"], "{province}");
+    assert_eq!(periods(&province), periods(&commune));
+    assert_eq!(province["data"]["indicatorValues"]["totalCount"], 2);
+    let (_, other) = app.gql(Some(&admin), &read("79", true), json!({})).await;
+    assert!(periods(&other).is_empty(), "{other}");
+
+    // The bulk import path (through `COPY` on PostgreSQL) stores the province too.
+    let csv = "indicator,unit,period,disaggregation,value,status,comment,version,updated_at\n\
+               POOR_HOUSEHOLD_RATE,30043,2025,total,1.5,,,,\n";
+    let res = app
+        .http
+        .post(format!("{}/import/indicator-values", app.base))
+        .bearer_auth(&admin)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let report: Value = res.json().await.unwrap();
+    assert_eq!((status, &report["imported"]), (200, &json!(1)), "{report}");
+    let (_, province) = app.gql(Some(&admin), &read("82", true), json!({})).await;
+    assert_eq!(
+        province["data"]["indicatorValues"]["totalCount"], 3,
+        "{province}"
+    );
+    let stored: Vec<Option<String>> = entity::indicator_value::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.province_code)
+        .collect();
+    assert_eq!(stored, vec![Some("82".to_string()); 3]);
+
+    // A same-day correction moves Xã Tháp Mười to 79: its values follow it.
+    let mut units = api::seed::parse_units(
+        "u",
+        include_str!("../../api/data/demo/units-2025-07-01.csv"),
+    )
+    .unwrap();
+    units
+        .iter_mut()
+        .find(|u| u.code == "30037")
+        .unwrap()
+        .parent_code = Some("79".into());
+    api::services::unit_import::apply_snapshot(
+        &app.db,
+        &units,
+        Some(chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap()),
+    )
+    .await
+    .unwrap();
+    let (_, moved) = app.gql(Some(&admin), &read("79", true), json!({})).await;
+    assert_eq!(periods(&moved), ["2025", "2025Q3"], "{moved}");
+    let (_, province) = app.gql(Some(&admin), &read("82", true), json!({})).await;
+    assert_eq!(
+        province["data"]["indicatorValues"]["totalCount"], 1,
+        "{province}"
+    );
+}

@@ -376,6 +376,11 @@ pub async fn write(
     let who = caller.actor.name.clone();
     let keys: Vec<values::Key> = checked.iter().map(|c| c.key.clone()).collect();
     let found = values::existing(txn, &keys).await?;
+    let provinces = crate::services::scope::provinces_of(
+        txn,
+        keys.iter().filter(|k| !found.contains_key(*k)).map(|k| k.1),
+    )
+    .await?;
     let mut out = Submitted::default();
     let mut changes = Vec::new();
     let mut errors = Vec::new();
@@ -384,7 +389,10 @@ pub async fn write(
         let row = match found.get(&key) {
             None => {
                 out.created += 1;
-                values::new_row(&key, value, comment, status, &who, caller.actor.user_id)
+                let mut row =
+                    values::new_row(&key, value, comment, status, &who, caller.actor.user_id);
+                row.province_code = Set(provinces.get(&key.1).cloned());
+                row
             }
             Some(v) => {
                 let same = !v.deleted

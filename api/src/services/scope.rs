@@ -7,7 +7,7 @@ use crate::error::AppResult;
 use entity::unit_scope;
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Rebuilds `unit_scope` from `admin_unit` (parents) and `admin_unit_lineage` (predecessors).
 /// `UNION` (not `UNION ALL`) removes duplicates and ends the recursion on any cycle. The same
@@ -27,13 +27,65 @@ const REBUILD: [&str; 2] = [
      INSERT INTO unit_scope (scope_unit_id, unit_id) SELECT root, unit FROM back_tree",
 ];
 
-/// Rebuilds the closure from units and lineage (two statements, all in SQL), inside the
-/// caller's transaction.
+/// The province of every unit version (`unit_province`'s rows): its own code for a province,
+/// else its parent's or its grandparent's (a commune under a district, before July 2025).
+const PROVINCE_OF_UNITS: &str = "SELECT u.id AS unit_id, CASE WHEN u.level = 'PROVINCE' THEN u.code \
+       WHEN p.level = 'PROVINCE' THEN p.code ELSE g.code END AS province_code \
+     FROM admin_unit u LEFT JOIN admin_unit p ON p.id = u.parent_id \
+       LEFT JOIN admin_unit g ON g.id = p.parent_id";
+
+/// Rebuilds the closure from units and lineage, and `unit_province` from units, inside the
+/// caller's transaction (all in SQL, the same statements on both backends). First, value
+/// writers' turn ([`super::values::take_turn`]), then the province of the stored values of
+/// every unit whose province moved (a parent corrected): a value written concurrently is
+/// thus either committed before (and rewritten here) or written after (and reads the new
+/// `unit_province`).
 pub async fn rebuild<C: ConnectionTrait>(db: &C) -> AppResult<()> {
+    super::values::take_turn(db).await?;
+    db.execute_unprepared(&format!(
+        "UPDATE indicator_value SET province_code = (SELECT m.province_code \
+           FROM ({PROVINCE_OF_UNITS}) m WHERE m.unit_id = indicator_value.admin_unit_id) \
+         WHERE admin_unit_id IN (SELECT m.unit_id FROM ({PROVINCE_OF_UNITS}) m \
+           JOIN unit_province o ON o.unit_id = m.unit_id \
+           WHERE COALESCE(o.province_code, '') <> COALESCE(m.province_code, ''))"
+    ))
+    .await?;
+    db.execute_unprepared("DELETE FROM unit_province").await?;
+    db.execute_unprepared(&format!(
+        "INSERT INTO unit_province (unit_id, province_code) {PROVINCE_OF_UNITS}"
+    ))
+    .await?;
     for sql in REBUILD {
         db.execute_unprepared(sql).await?;
     }
     Ok(())
+}
+
+/// The province codes of these units (from `unit_province`), for the values about to be
+/// created: call after [`super::values::take_turn`], in the writing transaction.
+pub async fn provinces_of<C: ConnectionTrait>(
+    db: &C,
+    units: impl IntoIterator<Item = i64>,
+) -> AppResult<HashMap<i64, String>> {
+    use entity::unit_province::{Column as P, Entity as UnitProvince};
+    let ids: Vec<i64> = units
+        .into_iter()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<(i64, Option<String>)> = UnitProvince::find()
+            .select_only()
+            .column(P::UnitId)
+            .column(P::ProvinceCode)
+            .filter(P::UnitId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows.into_iter().filter_map(|(u, p)| Some((u, p?))));
+    }
+    Ok(out)
 }
 
 /// The ids of the units in Scope(`unit`), as a subquery for an `IN` condition.

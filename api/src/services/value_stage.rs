@@ -337,9 +337,11 @@ impl Stage {
             format!(
                 "WITH w AS (INSERT INTO indicator_value AS v (indicator_id, admin_unit_id, period, \
                    disaggregation, value, comment, status, stored_by_user_id, stored_by, version, \
-                   deleted, created_at, updated_at) \
-                 SELECT indicator_id, admin_unit_id, period, disaggregation, value, comment, $1, \
-                   $3, $2, 1, false, $4, $4 FROM {t} WHERE action = 'c' ORDER BY idx {returning}), \
+                   deleted, created_at, updated_at, province_code) \
+                 SELECT s.indicator_id, s.admin_unit_id, s.period, s.disaggregation, s.value, \
+                   s.comment, $1, $3, $2, 1, false, $4, $4, up.province_code FROM {t} s \
+                   LEFT JOIN unit_province up ON up.unit_id = s.admin_unit_id \
+                 WHERE s.action = 'c' ORDER BY s.idx {returning}), \
                  {tail}"
             ),
             args(),

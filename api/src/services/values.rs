@@ -151,6 +151,8 @@ pub fn new_row(
         created_at: Set(now),
         updated_at: Set(now),
         status_reason: Set(None),
+        // Set by the caller, from `unit_province` in its transaction.
+        province_code: Set(None),
         ..Default::default()
     }
 }
@@ -250,6 +252,8 @@ pub struct ValueQuery {
     pub indicators: Option<Vec<i64>>,
     /// Only these units.
     pub units: Option<Vec<i64>>,
+    /// Only the values of units in the province with this code (see [`Self::of_units`]).
+    pub province: Option<String>,
     /// Periods from (inclusive, DHIS2 ids compare as text within one kind).
     pub period_from: Option<String>,
     /// Periods to (inclusive).
@@ -263,6 +267,33 @@ pub struct ValueQuery {
 }
 
 impl ValueQuery {
+    /// Only the values of `roots` (the versions of one code) and, with `descendants`, of every
+    /// unit below them. For a province with the units below it, what integrators pull most,
+    /// that is the values' stored province: with periods of one year, one range of the index
+    /// (`province_code`, year, `id`) in the pages' order, where hundreds of unit ids leave
+    /// PostgreSQL a walk of the primary key or a sort of every value of those units.
+    /// Otherwise the unit ids.
+    pub fn of_units(
+        &mut self,
+        units: &super::unit_snapshot::UnitSnapshot,
+        roots: &[super::unit_snapshot::Unit],
+        descendants: bool,
+    ) {
+        let province = roots.first().filter(|first| {
+            descendants
+                && roots
+                    .iter()
+                    .all(|u| u.level == entity::enums::AdminLevel::Province && u.code == first.code)
+        });
+        match province {
+            Some(p) => self.province = Some(p.code.clone()),
+            None => {
+                let ids = super::plans::unit_scope(units, roots, descendants, false);
+                self.units = Some(ids.into_iter().collect());
+            }
+        }
+    }
+
     /// The visible values matching the filters (tombstones only with `include_deleted`):
     /// what `indicatorValues` pages and the bulk export streams.
     ///
@@ -282,8 +313,22 @@ impl ValueQuery {
         if let Some(u) = &self.units {
             s = s.filter(V::AdminUnitId.is_in(u.iter().copied()));
         }
+        let parse = |p: &Option<String>| p.as_deref().and_then(crate::period::Period::parse);
+        if let Some(p) = &self.province {
+            s = s.filter(V::ProvinceCode.eq(p.as_str()));
+            // Periods within one year: that year too, in the form of the index
+            // (`province_code`, `substr(period, 1, 4)`, `id`), literals and all, so that a
+            // page is one range of it in id order.
+            if let (Some(from), Some(to)) = (parse(&self.period_from), parse(&self.period_to))
+                && from.year() == to.year()
+            {
+                s = s.filter(
+                    Expr::cust(r#"substr("indicator_value"."period", 1, 4)"#)
+                        .eq(format!("{:04}", from.year())),
+                );
+            }
+        }
         if self.period_from.is_some() || self.period_to.is_some() {
-            let parse = |p: &Option<String>| p.as_deref().and_then(crate::period::Period::parse);
             s = s.filter(crate::period::range_condition(
                 V::Period,
                 parse(&self.period_from),

@@ -319,9 +319,7 @@ impl ValuesQuery {
             crate::graphql::query::check_code(code)?;
             let units = crate::graphql::context::units(ctx).await?;
             let roots = units.with_code(code, None);
-            let scope =
-                crate::services::plans::unit_scope(&units, &roots, f.include_descendants, false);
-            q.units = Some(scope.into_iter().collect());
+            q.of_units(&units, &roots, f.include_descendants);
         }
         let args = PageArgs {
             after,
