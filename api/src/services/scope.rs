@@ -41,15 +41,38 @@ const PROVINCE_OF_UNITS: &str = "SELECT u.id AS unit_id, CASE WHEN u.level = 'PR
 /// thus either committed before (and rewritten here) or written after (and reads the new
 /// `unit_province`).
 pub async fn rebuild<C: ConnectionTrait>(db: &C) -> AppResult<()> {
+    use entity::indicator_value::{Column as V, Entity as IndicatorValue};
+    use sea_orm::sea_query::Expr;
     super::values::take_turn(db).await?;
-    db.execute_unprepared(&format!(
-        "UPDATE indicator_value SET province_code = (SELECT m.province_code \
-           FROM ({PROVINCE_OF_UNITS}) m WHERE m.unit_id = indicator_value.admin_unit_id) \
-         WHERE admin_unit_id IN (SELECT m.unit_id FROM ({PROVINCE_OF_UNITS}) m \
-           JOIN unit_province o ON o.unit_id = m.unit_id \
-           WHERE COALESCE(o.province_code, '') <> COALESCE(m.province_code, ''))"
-    ))
-    .await?;
+    // The moved units first (a join of two tables of unit versions), then their values by
+    // the index on `admin_unit_id`: one statement joining the values themselves would scan
+    // them all on every import (750 ms at a million values, with nothing moved).
+    let moved: Vec<i64> = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT m.unit_id FROM ({PROVINCE_OF_UNITS}) m \
+                 JOIN unit_province o ON o.unit_id = m.unit_id \
+                 WHERE COALESCE(o.province_code, '') <> COALESCE(m.province_code, '')"
+            ),
+        ))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "unit_id"))
+        .collect::<Result<_, _>>()?;
+    for chunk in moved.chunks(500) {
+        IndicatorValue::update_many()
+            .col_expr(
+                V::ProvinceCode,
+                Expr::cust(format!(
+                    "(SELECT m.province_code FROM ({PROVINCE_OF_UNITS}) m \
+                     WHERE m.unit_id = indicator_value.admin_unit_id)"
+                )),
+            )
+            .filter(V::AdminUnitId.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
     db.execute_unprepared("DELETE FROM unit_province").await?;
     db.execute_unprepared(&format!(
         "INSERT INTO unit_province (unit_id, province_code) {PROVINCE_OF_UNITS}"
