@@ -389,10 +389,16 @@ pub async fn write(
         let row = match found.get(&key) {
             None => {
                 out.created += 1;
-                let mut row =
-                    values::new_row(&key, value, comment, status, &who, caller.actor.user_id);
-                row.province_code = Set(provinces.get(&key.1).cloned());
-                row
+                let province = provinces.get(&key.1).cloned();
+                values::new_row(
+                    &key,
+                    value,
+                    comment,
+                    status,
+                    &who,
+                    caller.actor.user_id,
+                    province,
+                )
             }
             Some(v) => {
                 let same = !v.deleted

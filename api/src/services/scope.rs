@@ -60,7 +60,7 @@ pub async fn rebuild<C: ConnectionTrait>(db: &C) -> AppResult<()> {
         .iter()
         .map(|row| row.try_get::<i64>("", "unit_id"))
         .collect::<Result<_, _>>()?;
-    for chunk in moved.chunks(500) {
+    if !moved.is_empty() {
         IndicatorValue::update_many()
             .col_expr(
                 V::ProvinceCode,
@@ -69,7 +69,11 @@ pub async fn rebuild<C: ConnectionTrait>(db: &C) -> AppResult<()> {
                      WHERE m.unit_id = indicator_value.admin_unit_id)"
                 )),
             )
-            .filter(V::AdminUnitId.is_in(chunk.iter().copied()))
+            .filter(super::sql::id_in(
+                db.get_database_backend(),
+                V::AdminUnitId,
+                moved,
+            ))
             .exec(db)
             .await?;
     }
@@ -91,24 +95,22 @@ pub async fn provinces_of<C: ConnectionTrait>(
     units: impl IntoIterator<Item = i64>,
 ) -> AppResult<HashMap<i64, String>> {
     use entity::unit_province::{Column as P, Entity as UnitProvince};
-    let ids: Vec<i64> = units
-        .into_iter()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
-        let rows: Vec<(i64, Option<String>)> = UnitProvince::find()
-            .select_only()
-            .column(P::UnitId)
-            .column(P::ProvinceCode)
-            .filter(P::UnitId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        out.extend(rows.into_iter().filter_map(|(u, p)| Some((u, p?))));
+    let ids: HashSet<i64> = units.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    Ok(out)
+    let rows: Vec<(i64, Option<String>)> = UnitProvince::find()
+        .select_only()
+        .column(P::UnitId)
+        .column(P::ProvinceCode)
+        .filter(super::sql::id_in(db.get_database_backend(), P::UnitId, ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(u, p)| Some((u, p?)))
+        .collect())
 }
 
 /// The ids of the units in Scope(`unit`), as a subquery for an `IN` condition.

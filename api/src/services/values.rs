@@ -126,7 +126,8 @@ pub async fn by_ids<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// A fresh value row to insert.
+/// A fresh value row to insert; `province_code` from [`super::scope::provinces_of`] in the
+/// writing transaction.
 pub fn new_row(
     key: &Key,
     value: Decimal,
@@ -134,6 +135,7 @@ pub fn new_row(
     status: ValueStatus,
     who: &str,
     user_id: Option<i64>,
+    province_code: Option<String>,
 ) -> indicator_value::ActiveModel {
     let now = Utc::now();
     indicator_value::ActiveModel {
@@ -151,8 +153,7 @@ pub fn new_row(
         created_at: Set(now),
         updated_at: Set(now),
         status_reason: Set(None),
-        // Set by the caller, from `unit_province` in its transaction.
-        province_code: Set(None),
+        province_code: Set(province_code),
         ..Default::default()
     }
 }
