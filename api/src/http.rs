@@ -885,6 +885,20 @@ fn app_error_response(e: &AppError, media: MediaType, rid: &str) -> Response {
     )
 }
 
+/// A GraphQL response as it goes out, written in one pass from async-graphql's values (an
+/// intermediate `serde_json::Value` copied every string and object of the answer once more:
+/// about a tenth of the server's CPU under the benchmark's larger queries, BENCHMARKS.md).
+/// Keys keep the order of the selection, as before (serde_json's `preserve_order`).
+#[derive(serde::Serialize)]
+struct ResponseBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[ServerError]>::is_empty")]
+    errors: &'a [ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
 /// Executes a checked request within the execution timeout and renders its response.
 async fn execute(
     state: &AppState,
@@ -948,25 +962,11 @@ async fn execute(
         };
         crate::metrics::operation(kind, field, outcome);
     }
-    let mut body = Map::new();
-    if !request_error {
-        body.insert(
-            "data".into(),
-            serde_json::to_value(&response.data).unwrap_or(Value::Null),
-        );
-    }
-    if !errors.is_empty() {
-        body.insert(
-            "errors".into(),
-            serde_json::to_value(&errors).unwrap_or(Value::Null),
-        );
-    }
-    if !response.extensions.is_empty() {
-        body.insert(
-            "extensions".into(),
-            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
-        );
-    }
+    let body = ResponseBody {
+        data: (!request_error).then_some(&response.data),
+        errors: &errors,
+        extensions: &response.extensions,
+    };
     let status = match (request_error, media) {
         (true, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
@@ -983,7 +983,17 @@ async fn execute(
             _ => None,
         }
     });
-    let text = Value::Object(body).to_string();
+    let text = match serde_json::to_string(&body) {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::error!(error = %e, "the response could not be written as JSON");
+            return respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                &error_body("internal server error", code::INTERNAL_SERVER_ERROR, &rid),
+            );
+        }
+    };
     if text.len() > state.limits.max_response_bytes {
         tracing::warn!(bytes = text.len(), "response too large");
         return respond(
