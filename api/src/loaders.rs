@@ -33,6 +33,18 @@ impl GroupKey for Option<i64> {
 /// Declares a loader of rows by primary key.
 macro_rules! by_id_loader {
     ($(#[$m:meta])* $name:ident, $entity:ident) => {
+        by_id_loader!($(#[$m])* $name, $entity, entity::$entity::Model, |r| r);
+    };
+    // Rows decoded by position (services::rows), for the loaders of the busiest lists.
+    ($(#[$m:meta])* $name:ident, $entity:ident, fast) => {
+        by_id_loader!(
+            $(#[$m])* $name,
+            $entity,
+            crate::services::rows::Fast<entity::$entity::Model>,
+            |r: crate::services::rows::Fast<entity::$entity::Model>| r.0
+        );
+    };
+    ($(#[$m:meta])* $name:ident, $entity:ident, $row:ty, $unwrap:expr) => {
         $(#[$m])*
         pub struct $name(pub DatabaseConnection);
         impl Loader<i64> for $name {
@@ -45,9 +57,11 @@ macro_rules! by_id_loader {
                         entity::$entity::Column::Id,
                         keys.iter().copied(),
                     ))
+                    .into_model::<$row>()
                     .all(&self.0)
                     .await?
                     .into_iter()
+                    .map($unwrap)
                     .map(|r| (r.id, Arc::new(r)))
                     .collect())
             }
@@ -143,7 +157,7 @@ impl Loader<i64> for PlanById {
 }
 visible_plans_loader!(/** Readable plans implementing plans. */ ImplementingPlans, ParentPlanId, |p: &entity::plan::Model| p.parent_plan_id);
 visible_plans_loader!(/** Readable plans issued at units (by unit version). */ PlansOfUnit, AdminUnitId, |p: &entity::plan::Model| Some(p.admin_unit_id));
-by_id_loader!(/** Agencies by id. */ AgencyById, agency);
+by_id_loader!(/** Agencies by id. */ AgencyById, agency, fast);
 by_id_loader!(/** Indicators by id. */ IndicatorById, indicator);
 by_id_loader!(/** Targets by id. */ TargetById, target);
 by_id_loader!(/** Assignments by id. */ AssignmentById, assignment);

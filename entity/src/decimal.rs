@@ -26,6 +26,12 @@ impl DecimalText {
         Decimal::from_str(&self.0).or_else(|_| Decimal::from_scientific(&self.0))
     }
 
+    /// A decimal as the database returns it (written canonical by [`DecimalText::new`]; read
+    /// as is, as sea-orm's own decoding does).
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
     /// The canonical text.
     pub fn as_str(&self) -> &str {
         &self.0

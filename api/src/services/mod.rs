@@ -9,6 +9,7 @@ pub mod page;
 pub mod plan_import;
 pub mod plan_writes;
 pub mod plans;
+pub mod rows;
 pub mod scope;
 pub mod service_accounts;
 pub mod sql;

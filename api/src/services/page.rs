@@ -219,6 +219,22 @@ where
     C: ConnectionTrait,
     K: Keyset<E>,
 {
+    fetch_as::<E, C, K, E::Model>(db, select, keyset, page).await
+}
+
+/// [`fetch`], each row decoded as `M` (a [`super::rows::Fast`] model, say).
+pub async fn fetch_as<E, C, K, M>(
+    db: &C,
+    select: Select<E>,
+    keyset: &K,
+    page: &PageRequest,
+) -> AppResult<Rows<M>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    K: Keyset<E>,
+    M: sea_orm::FromQueryResult + Send,
+{
     let mut s = select;
     if let Some(after) = &page.after {
         s = s.filter(keyset.beyond(after, true)?);
@@ -234,6 +250,7 @@ where
     let rows = keyset
         .order(s, order)
         .limit(page.limit() as u64)
+        .into_model::<M>()
         .all(db)
         .await?;
     Ok(page.cut(rows))

@@ -551,8 +551,11 @@ pub async fn assignment_pages<C: ConnectionTrait>(
         .to_owned();
     let rows = Assignment::find()
         .from_raw_sql(StatementBuilder::build(&outer, &db.get_database_backend()))
+        .into_model::<super::rows::Fast<entity::assignment::Model>>()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|r| r.0);
     let mut by_plan: std::collections::HashMap<i64, Vec<entity::assignment::Model>> =
         plan_ids.iter().map(|id| (*id, Vec::new())).collect();
     for row in rows {

@@ -358,7 +358,14 @@ pub async fn page(
 )> {
     use indicator_value::Column as V;
     let s = q.select(visible);
-    let rows = super::page::fetch(db, s.clone(), &super::page::ById(V::Id), request).await?;
+    let rows = super::page::fetch_as::<_, _, _, super::rows::Fast<indicator_value::Model>>(
+        db,
+        s.clone(),
+        &super::page::ById(V::Id),
+        request,
+    )
+    .await?
+    .map(|r| r.0);
     Ok((rows, super::page::Total::count_of(db, s)))
 }
 
