@@ -296,16 +296,18 @@ pub async fn task_groups<C: ConnectionTrait>(
             .group_by_col(A::PlanId)
             .group_by_col(A::Status);
         let stmt = db.get_database_backend().build(&q);
+        // Read by position (the order of the select above): by name, every value was a
+        // lookup in the row's column map.
         for row in db.query_all_raw(stmt).await? {
-            let status: String = row.try_get("", "status")?;
+            let status: String = row.try_get_by_index(1)?;
             let status = <AssignmentStatus as sea_orm::ActiveEnum>::try_from_value(&status)?;
-            let n = |c: &str| -> AppResult<usize> {
+            let n = |c: usize| -> AppResult<usize> {
                 // COUNT and the SUMs cast to BIGINT: integers on both backends (a SUM of no
                 // rows cannot happen in a group, but would be NULL).
-                let v: Option<i64> = row.try_get("", c)?;
+                let v: Option<i64> = row.try_get_by_index(c)?;
                 Ok(v.and_then(|v| usize::try_from(v).ok()).unwrap_or(0))
             };
-            let plan_id: i64 = row.try_get("", "plan_id")?;
+            let plan_id: i64 = row.try_get_by_index(0)?;
             let Some(&unit_id) = plans.get(&plan_id) else {
                 continue;
             };
@@ -316,9 +318,9 @@ pub async fn task_groups<C: ConnectionTrait>(
                 overdue: 0,
                 due_soon: 0,
             });
-            g.count += n("n")?;
-            g.overdue += n("overdue")?;
-            g.due_soon += n("soon")?;
+            g.count += n(2)?;
+            g.overdue += n(3)?;
+            g.due_soon += n(4)?;
         }
     }
     let mut out: Vec<TaskGroup> = groups.into_values().collect();

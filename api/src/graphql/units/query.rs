@@ -163,7 +163,8 @@ impl UnitsQuery {
         Ok(AdminUnitConnection {
             page: pagination::Page {
                 items,
-                info: page.info,
+                has_next: page.has_next,
+                has_prev: page.has_prev,
                 total: page.total,
             },
         })
