@@ -68,6 +68,8 @@ pub struct AppState {
     pub replica_max_lag_seconds: u64,
     /// The unit hierarchy in memory (the one the schema reads).
     pub units: Arc<crate::services::unit_snapshot::UnitCache>,
+    /// Documents parsed before, by their text.
+    pub documents: Arc<crate::graphql::document::DocumentCache>,
     /// Exports PostgreSQL may stream in one `COPY` each now ([`crate::bulk::COPY_EXPORTS`]).
     pub export_streams: Arc<tokio::sync::Semaphore>,
 }
@@ -661,7 +663,18 @@ async fn graphql(
     // off the async workers, since it is CPU work; a small one here, where the hop to the
     // blocking pool would cost more than the parse.
     let checked = if request.query.len() <= INLINE_PARSE_BYTES {
+        let cached = state.documents.get(&request.query);
+        let parsed_before = cached.is_some();
+        if let Some(doc) = cached {
+            request.set_parsed_query(doc);
+        }
         let checked = check_document(&mut request, &state.limits);
+        if !parsed_before && checked.is_ok() {
+            let text = request.query.clone();
+            if let Ok(doc) = request.parsed_query() {
+                state.documents.put(&text, doc);
+            }
+        }
         Ok((request, checked))
     } else {
         let limits = state.limits.clone();

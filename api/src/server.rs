@@ -140,6 +140,7 @@ impl Application {
             read_db,
             replica_max_lag_seconds: config.replica_max_lag_seconds,
             units: units.clone(),
+            documents: Default::default(),
             export_streams: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 crate::bulk::COPY_EXPORTS,
             )),

@@ -165,6 +165,50 @@ impl Facts {
     }
 }
 
+/// Parsed documents by their text, for the documents clients send again and again (a
+/// front end's or an integration's few queries). Parsing is pure, so a cached document is the
+/// one parsing would give; it is cloned for each request (cheaper than parsing: async-graphql's
+/// pest parser was 6–8 % of the server's instructions under the benchmark's queries, BENCHMARKS.md).
+/// Bounded: [`DocumentCache::ENTRIES`] documents of at most [`DocumentCache::MAX_BYTES`] of
+/// text each, least recently used first out; larger documents are parsed every time.
+pub struct DocumentCache(
+    std::sync::Mutex<lru::LruCache<Box<str>, std::sync::Arc<ExecutableDocument>>>,
+);
+
+impl Default for DocumentCache {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(lru::LruCache::new(
+            std::num::NonZeroUsize::new(Self::ENTRIES).expect("ENTRIES is not zero"),
+        )))
+    }
+}
+
+impl DocumentCache {
+    /// Documents kept.
+    pub const ENTRIES: usize = 128;
+    /// The longest text kept.
+    pub const MAX_BYTES: usize = 4 * 1024;
+
+    /// The parsed document of this text, if it is cached.
+    pub fn get(&self, text: &str) -> Option<ExecutableDocument> {
+        if text.len() > Self::MAX_BYTES {
+            return None;
+        }
+        let found = self.0.lock().ok()?.get(text).cloned();
+        found.map(|d| (*d).clone())
+    }
+
+    /// Keeps a document that parsed (and passed the request limits).
+    pub fn put(&self, text: &str, doc: &ExecutableDocument) {
+        if text.len() > Self::MAX_BYTES {
+            return;
+        }
+        if let Ok(mut cache) = self.0.lock() {
+            cache.put(text.into(), std::sync::Arc::new(doc.clone()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +277,21 @@ mod tests {
     fn cycles_end() {
         let s = shape("{ ...A } fragment A on Query { a ...B } fragment B on Query { b ...A }");
         assert_eq!(s.selections, 2);
+    }
+
+    #[test]
+    fn the_cache_gives_back_what_parsing_gives_and_keeps_no_large_document() {
+        let cache = DocumentCache::default();
+        let text = "{ province(code: \"79\") { code name } }";
+        assert!(cache.get(text).is_none());
+        let doc = async_graphql::parser::parse_query(text).unwrap();
+        cache.put(text, &doc);
+        let again = cache.get(text).expect("cached");
+        assert_eq!(format!("{again:?}"), format!("{doc:?}"));
+        assert!(cache.get("{ provinces { code } }").is_none());
+        let large = format!("{{ a {} }}", "b ".repeat(DocumentCache::MAX_BYTES));
+        let doc = async_graphql::parser::parse_query(&large).unwrap();
+        cache.put(&large, &doc);
+        assert!(cache.get(&large).is_none());
     }
 }
