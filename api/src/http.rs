@@ -412,6 +412,15 @@ fn error_body(message: &str, error_code: &str, request_id: &str) -> Value {
     }]})
 }
 
+/// A 500 with the generic message and the request id (the cause goes to the log).
+fn internal_error(media: MediaType, rid: &str) -> Response {
+    respond(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        media,
+        &error_body("internal server error", code::INTERNAL_SERVER_ERROR, rid),
+    )
+}
+
 fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
     respond_text(status, media, body.to_string())
 }
@@ -688,11 +697,7 @@ async fn graphql(
         Ok(r) => r,
         Err(e) => {
             tracing::error!(cause = %e, "parsing a document");
-            return respond(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                media,
-                &error_body("internal server error", code::INTERNAL_SERVER_ERROR, &rid),
-            );
+            return internal_error(media, &rid);
         }
     };
     let (has_mutation, arguments, operation_label) = match checked {
@@ -999,12 +1004,8 @@ async fn execute(
     let text = match serde_json::to_string(&body) {
         Ok(text) => text,
         Err(e) => {
-            tracing::error!(error = %e, "the response could not be written as JSON");
-            return respond(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                media,
-                &error_body("internal server error", code::INTERNAL_SERVER_ERROR, &rid),
-            );
+            tracing::error!(cause = %e, "writing a response as JSON");
+            return internal_error(media, &rid);
         }
     };
     if text.len() > state.limits.max_response_bytes {

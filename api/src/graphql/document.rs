@@ -177,15 +177,16 @@ pub struct DocumentCache(
 
 impl Default for DocumentCache {
     fn default() -> Self {
-        Self(std::sync::Mutex::new(lru::LruCache::new(
-            std::num::NonZeroUsize::new(Self::ENTRIES).expect("ENTRIES is not zero"),
-        )))
+        Self(std::sync::Mutex::new(lru::LruCache::new(Self::ENTRIES)))
     }
 }
 
 impl DocumentCache {
     /// Documents kept.
-    pub const ENTRIES: usize = 128;
+    pub const ENTRIES: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(128) {
+        Some(n) => n,
+        None => panic!("a cache of no documents"),
+    };
     /// The longest text kept.
     pub const MAX_BYTES: usize = 4 * 1024;
 
