@@ -164,32 +164,33 @@ by_id_loader!(/** Assignments by id. */ AssignmentById, assignment);
 by_id_loader!(/** Reporting duties by id. */ DutyById, reporting_duty);
 group_loader!(/** Targets of plans, in document order. */ TargetsOfPlan, target, PlanId, plan_id, [Position, Id]);
 
-/// A page of a plan's assignments, keyed by plan, filter and page: plans that ask for the same
-/// filter and page share one windowed statement.
-pub type AssignmentPageKey = (i64, AssignmentQuery, PageRequest);
+/// A page of a plan's assignments, keyed by plan, filter, page and whether the rows bring
+/// their lead agency: plans that ask for the same filter and page share one windowed statement.
+pub type AssignmentPageKey = (i64, AssignmentQuery, PageRequest, bool);
 
 /// Pages of assignments of plans (`row_number()` per plan, one statement per distinct page).
 pub struct AssignmentPages(pub DatabaseConnection);
 impl Loader<AssignmentPageKey> for AssignmentPages {
-    type Value = Arc<Rows<entity::assignment::Model>>;
+    type Value = Arc<Rows<crate::services::plans::AssignmentRow>>;
     type Error = AppError;
     async fn load(
         &self,
         keys: &[AssignmentPageKey],
     ) -> Result<HashMap<AssignmentPageKey, Self::Value>, AppError> {
-        let mut groups: HashMap<(AssignmentQuery, PageRequest), Vec<i64>> = HashMap::new();
-        for (plan, q, page) in keys {
+        let mut groups: HashMap<(AssignmentQuery, PageRequest, bool), Vec<i64>> = HashMap::new();
+        for (plan, q, page, with_lead) in keys {
             groups
-                .entry((q.clone(), page.clone()))
+                .entry((q.clone(), page.clone(), *with_lead))
                 .or_default()
                 .push(*plan);
         }
         let mut out = HashMap::new();
-        for ((q, page), plans) in groups {
+        for ((q, page, with_lead), plans) in groups {
             for (plan, rows) in
-                crate::services::plans::assignment_pages(&self.0, &plans, &q, &page).await?
+                crate::services::plans::assignment_pages(&self.0, &plans, &q, &page, with_lead)
+                    .await?
             {
-                out.insert((plan, q.clone(), page.clone()), Arc::new(rows));
+                out.insert((plan, q.clone(), page.clone(), with_lead), Arc::new(rows));
             }
         }
         Ok(out)

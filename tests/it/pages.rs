@@ -183,4 +183,50 @@ async fn a_nested_page_in_a_list_of_20_parents_is_one_windowed_statement() {
         data["plans"]["edges"][7]["node"]["assignments"]["totalCount"],
         30
     );
+
+    // The lead agencies, selected under `nodes` or through a fragment under `edges`, come in
+    // the windowed statement itself: no statement of their own.
+    let lead = entity::agency::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .name;
+    for (selection, fragment) in [
+        ("nodes { title leadAgency { name } }", ""),
+        (
+            "edges { node { ...task } }",
+            "fragment task on Assignment { title leadAgency { name } }",
+        ),
+    ] {
+        let query = format!(
+            r#"query {{ plans(first: 20, filter: {{unitCode: "79", search: "kh-bulk"}}) {{ nodes {{ number
+                  assignments(first: 5) {{ {selection} }} }} }} }} {fragment}"#
+        );
+        let (data, sql) = recorded(&app, &query).await;
+        assert!(reading(&sql, "agency").is_empty(), "{sql:#?}");
+        let joined: Vec<&String> = sql
+            .iter()
+            .filter(|s| s.contains("ROW_NUMBER() OVER") && s.contains("JOIN \"agency\""))
+            .collect();
+        assert!((1..=2).contains(&joined.len()), "{sql:#?}");
+        let plans = data["plans"]["nodes"].as_array().unwrap();
+        assert_eq!(plans.len(), 20);
+        for p in plans {
+            let list = &p["assignments"];
+            let tasks: Vec<&Value> = match list["nodes"].as_array() {
+                Some(nodes) => nodes.iter().collect(),
+                None => list["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| &e["node"])
+                    .collect(),
+            };
+            assert_eq!(tasks.len(), 5, "{p}");
+            for t in tasks {
+                assert_eq!(t["leadAgency"]["name"], lead.as_str(), "{t}");
+            }
+        }
+    }
 }

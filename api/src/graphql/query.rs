@@ -98,7 +98,7 @@ impl NodeQuery {
             "Assignment" => match l.assignment.load_one(row).await? {
                 Some(a) => {
                     readable_plan(ctx, a.plan_id).await?;
-                    Some(Node::Assignment(Assignment(a)))
+                    Some(Node::Assignment(Assignment(a, None)))
                 }
                 None => None,
             },

@@ -188,7 +188,14 @@ pub async fn plan_page(
     }
     let words = text::search_words(q.search.as_deref(), "filter.search")?;
     select = select.filter(text::contains_all(plan::Column::SearchKey, &words));
-    let rows = page::fetch(db, select.clone(), &PlanOrder, page).await?;
+    let rows = page::fetch_as::<_, _, _, super::rows::Fast<plan::Model>>(
+        db,
+        select.clone(),
+        &PlanOrder,
+        page,
+    )
+    .await?
+    .map(|r| r.0);
     Ok((rows, Total::count_of(db, select)))
 }
 
@@ -490,17 +497,29 @@ pub fn assignment_key(a: &entity::assignment::Model) -> Key {
     (format!("{:06}", a.position), a.id)
 }
 
+/// An assignment of a page, with its lead agency when that was asked for.
+/// (Agencies lead many tasks each: one copy of each agency is shared by its rows.)
+pub type AssignmentRow = (
+    entity::assignment::Model,
+    Option<std::sync::Arc<entity::agency::Model>>,
+);
+
 /// One page of the assignments of each of several plans, in document order: one statement
-/// for all of them (`row_number()` per plan), reading at most `page.limit()` rows a plan.
+/// for all of them (`row_number()` per plan), reading at most `page.limit()` rows a plan, and
+/// with `with_lead` each one's lead agency in the same row (a join on the agency's key: the
+/// client that shows tasks nearly always shows who leads them).
 pub async fn assignment_pages<C: ConnectionTrait>(
     db: &C,
     plan_ids: &[i64],
     q: &AssignmentQuery,
     page: &PageRequest,
-) -> AppResult<std::collections::HashMap<i64, Rows<entity::assignment::Model>>> {
+    with_lead: bool,
+) -> AppResult<std::collections::HashMap<i64, Rows<AssignmentRow>>> {
+    use super::rows::{Fast, WithLead};
+    use entity::agency::{Column as G, Entity as Agency};
     use entity::assignment::{Column as A, Entity as Assignment};
-    use sea_orm::sea_query::{Alias, Asterisk, Query};
-    use sea_orm::{QueryTrait, StatementBuilder};
+    use sea_orm::sea_query::{Alias, Query};
+    use sea_orm::{Iterable, QueryTrait, StatementBuilder};
     let position = |field: &str, key: &Key| -> AppResult<(i32, i64)> {
         Ok((
             key.0
@@ -542,24 +561,52 @@ pub async fn assignment_pages<C: ConnectionTrait>(
         .filter(cond)
         .expr_as(rank, "page_rank")
         .into_query();
-    let outer = Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("ranked"))
-        .and_where(Expr::col(Alias::new("page_rank")).lte(page.limit() as i64))
-        .order_by(Alias::new("plan_id"), Order::Asc)
-        .order_by(Alias::new("page_rank"), Order::Asc)
-        .to_owned();
-    let rows = Assignment::find()
-        .from_raw_sql(StatementBuilder::build(&outer, &db.get_database_backend()))
-        .into_model::<super::rows::Fast<entity::assignment::Model>>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.0);
-    let mut by_plan: std::collections::HashMap<i64, Vec<entity::assignment::Model>> =
+    // The assignment's columns in its entity's order (what `Fast` reads), then the agency's.
+    let ranked = Alias::new("ranked");
+    let mut outer = Query::select();
+    outer
+        .columns(A::iter().map(|c| (ranked.clone(), c)))
+        .from_subquery(inner, ranked.clone())
+        .and_where(Expr::col((ranked.clone(), Alias::new("page_rank"))).lte(page.limit() as i64))
+        .order_by((ranked.clone(), A::PlanId), Order::Asc)
+        .order_by((ranked.clone(), Alias::new("page_rank")), Order::Asc);
+    if with_lead {
+        outer.columns(G::iter().map(|c| (Agency, c))).inner_join(
+            Agency,
+            Expr::col((Agency, G::Id)).equals((ranked.clone(), A::LeadAgencyId)),
+        );
+    }
+    let statement = StatementBuilder::build(&outer, &db.get_database_backend());
+    let rows: Vec<AssignmentRow> = if with_lead {
+        let mut leads = std::collections::HashMap::new();
+        Assignment::find()
+            .from_raw_sql(statement)
+            .into_model::<Fast<WithLead>>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|Fast(WithLead(task, lead))| {
+                let lead = leads
+                    .entry(lead.id)
+                    .or_insert_with(|| std::sync::Arc::new(lead))
+                    .clone();
+                (task, Some(lead))
+            })
+            .collect()
+    } else {
+        Assignment::find()
+            .from_raw_sql(statement)
+            .into_model::<Fast<entity::assignment::Model>>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|Fast(task)| (task, None))
+            .collect()
+    };
+    let mut by_plan: std::collections::HashMap<i64, Vec<AssignmentRow>> =
         plan_ids.iter().map(|id| (*id, Vec::new())).collect();
     for row in rows {
-        by_plan.entry(row.plan_id).or_default().push(row);
+        by_plan.entry(row.0.plan_id).or_default().push(row);
     }
     Ok(by_plan
         .into_iter()

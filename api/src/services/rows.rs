@@ -4,14 +4,14 @@
 //! NULL it formats an error message (the column's name, quoted by `Debug`) that it then drops.
 //! Under a page of 100 indicator values, decoding the rows was a quarter of the server's
 //! instructions, and that formatting a quarter of the decoding (callgrind, BENCHMARKS.md); under
-//! the overdue tasks of a province (Q4), a fifth. The models here are read by their position
+//! the overdue tasks of a province (Q4), a fifth. (Plans: their page under Q4.) The models here are read by their position
 //! in their entity's column order, which is the order sea-orm selects them in (`Entity::find()`
 //! lists every column in declaration order, `select_as` casts included), with the decoders
 //! sea-orm itself calls for these types, on both backends. Debug builds (the tests) check each
 //! position against the column's name.
 
-use entity::enums::{AssignmentStatus, ValueStatus};
-use entity::{agency, assignment, indicator_value};
+use entity::enums::{AssignmentStatus, PlanKind, PlanStatus, ValueStatus, Visibility};
+use entity::{agency, assignment, indicator_value, plan};
 use sea_orm::sqlx::{self, Row as _};
 use sea_orm::{ActiveEnum, DbErr, FromQueryResult, IdenStatic, QueryResult};
 
@@ -24,15 +24,27 @@ pub trait ByPosition: Sized {
     fn read(row: &Row<'_>) -> Result<Self, DbErr>;
 }
 
-/// One row of either backend.
-pub enum Row<'a> {
-    /// PostgreSQL.
+/// One row of either backend, read from column `base` on (a model joined after another).
+pub struct Row<'a> {
+    raw: Raw<'a>,
+    base: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Raw<'a> {
     Pg(&'a sqlx::postgres::PgRow),
-    /// SQLite.
     Sqlite(&'a sqlx::sqlite::SqliteRow),
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    /// The same row, its columns counted from `columns` further on.
+    fn skip(&self, columns: usize) -> Row<'a> {
+        Row {
+            raw: self.raw,
+            base: self.base + columns,
+        }
+    }
+
     /// The value of a column (`Option<T>` for a nullable one), checked in debug builds against
     /// the column's name.
     fn get<T>(&self, column: impl IdenStatic + Position) -> Result<T, DbErr>
@@ -42,13 +54,13 @@ impl Row<'_> {
             + for<'r> sqlx::Decode<'r, sqlx::Sqlite>
             + sqlx::Type<sqlx::Sqlite>,
     {
-        let i = column.position();
+        let i = self.base + column.position();
         #[cfg(debug_assertions)]
         {
             use sqlx::Column as _;
-            let name = match self {
-                Row::Pg(r) => r.columns().get(i).map(|c| c.name().to_string()),
-                Row::Sqlite(r) => r.columns().get(i).map(|c| c.name().to_string()),
+            let name = match self.raw {
+                Raw::Pg(r) => r.columns().get(i).map(|c| c.name().to_string()),
+                Raw::Sqlite(r) => r.columns().get(i).map(|c| c.name().to_string()),
             };
             assert_eq!(
                 name.as_deref(),
@@ -57,9 +69,9 @@ impl Row<'_> {
                 column.as_str()
             );
         }
-        match self {
-            Row::Pg(r) => r.try_get(i),
-            Row::Sqlite(r) => r.try_get(i),
+        match self.raw {
+            Raw::Pg(r) => r.try_get(i),
+            Raw::Sqlite(r) => r.try_get(i),
         }
         .map_err(|e| DbErr::Type(format!("column `{}`: {e}", column.as_str())))
     }
@@ -80,14 +92,14 @@ impl<M: ByPosition> FromQueryResult for Fast<M> {
                 "positional rows have no prefixed columns (`{pre}`)"
             )));
         }
-        let row = if let Some(r) = res.try_as_pg_row() {
-            Row::Pg(r)
+        let raw = if let Some(r) = res.try_as_pg_row() {
+            Raw::Pg(r)
         } else if let Some(r) = res.try_as_sqlite_row() {
-            Row::Sqlite(r)
+            Raw::Sqlite(r)
         } else {
             return Err(DbErr::Type("a row of an unknown backend".into()));
         };
-        Ok(Fast(M::read(&row)?))
+        Ok(Fast(M::read(&Row { raw, base: 0 })?))
     }
 }
 
@@ -106,7 +118,20 @@ macro_rules! positions {
         }
     )*};
 }
-positions!(indicator_value, assignment, agency);
+positions!(indicator_value, assignment, agency, plan);
+
+/// An assignment and its lead agency, in one row: every column of the assignment in its
+/// entity's order, then every column of the agency.
+pub struct WithLead(pub assignment::Model, pub agency::Model);
+
+impl ByPosition for WithLead {
+    fn read(r: &Row<'_>) -> Result<Self, DbErr> {
+        use sea_orm::Iterable;
+        let task = assignment::Model::read(r)?;
+        let lead = agency::Model::read(&r.skip(assignment::Column::iter().count()))?;
+        Ok(WithLead(task, lead))
+    }
+}
 
 impl ByPosition for indicator_value::Model {
     fn read(r: &Row<'_>) -> Result<Self, DbErr> {
@@ -172,6 +197,34 @@ impl ByPosition for agency::Model {
             search_key: r.get(C::SearchKey)?,
             created_at: r.get(C::CreatedAt)?,
             code: r.get(C::Code)?,
+        })
+    }
+}
+
+impl ByPosition for plan::Model {
+    fn read(r: &Row<'_>) -> Result<Self, DbErr> {
+        use plan::Column as C;
+        Ok(Self {
+            id: r.get(C::Id)?,
+            number: r.get(C::Number)?,
+            kind: r.status::<PlanKind>(C::Kind)?,
+            title: r.get(C::Title)?,
+            admin_unit_id: r.get(C::AdminUnitId)?,
+            issuer_agency_id: r.get(C::IssuerAgencyId)?,
+            issued_on: r.get(C::IssuedOn)?,
+            signer: r.get(C::Signer)?,
+            period_from: r.get(C::PeriodFrom)?,
+            period_to: r.get(C::PeriodTo)?,
+            status: r.status::<PlanStatus>(C::Status)?,
+            visibility: r.status::<Visibility>(C::Visibility)?,
+            source_url: r.get(C::SourceUrl)?,
+            parent_plan_id: r.get(C::ParentPlanId)?,
+            version: r.get(C::Version)?,
+            search_key: r.get(C::SearchKey)?,
+            created_at: r.get(C::CreatedAt)?,
+            updated_at: r.get(C::UpdatedAt)?,
+            code: r.get(C::Code)?,
+            source_hash: r.get(C::SourceHash)?,
         })
     }
 }

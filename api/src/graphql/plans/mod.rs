@@ -410,10 +410,18 @@ impl Plan {
             last,
         };
         let request = pagination::page_request(&args, max_page(ctx))?;
+        // The lead agencies come in the same statement when the client selects them.
+        let look = ctx.look_ahead();
+        let with_lead = look.field("nodes").field("leadAgency").exists()
+            || look
+                .field("edges")
+                .field("node")
+                .field("leadAgency")
+                .exists();
         let l = loaders(ctx)?;
         let rows = l
             .assignment_pages
-            .load_one((self.0.id, q.clone(), request))
+            .load_one((self.0.id, q.clone(), request, with_lead))
             .await?
             .map(|r| (*r).clone())
             .unwrap_or(pagination::Rows {
@@ -428,7 +436,7 @@ impl Plan {
             Box::pin(async move { Ok(counts.load_one(key).await?.unwrap_or(0)) })
         }));
         let page = pagination::Page::from_rows(
-            rows.map(|a| Assignment(Arc::new(a))),
+            rows.map(|(a, lead)| Assignment(Arc::new(a), lead)),
             Assignment::position,
             total,
         );
@@ -693,7 +701,11 @@ fn is_overdue(a: &crate::model::assignment::Model, today: NaiveDate) -> bool {
 
 /// A task (nhiệm vụ) of a plan with exactly one lead agency.
 #[derive(Clone)]
-pub struct Assignment(pub Arc<crate::model::assignment::Model>);
+/// (With its lead agency when the list it came from read that too.)
+pub struct Assignment(
+    pub Arc<crate::model::assignment::Model>,
+    pub Option<Arc<crate::model::agency::Model>>,
+);
 
 impl Assignment {
     fn position(&self) -> pagination::Key {
@@ -730,6 +742,9 @@ impl Assignment {
     }
     /// The one agency in charge (đơn vị chủ trì).
     async fn lead_agency(&self, ctx: &Context<'_>) -> Result<Agency> {
+        if let Some(lead) = &self.1 {
+            return Ok(Agency(lead.clone()));
+        }
         agency_by_id(ctx, self.0.lead_agency_id).await
     }
     /// Agencies that coordinate (đơn vị phối hợp).

@@ -629,7 +629,7 @@ impl PlansMutation {
         let r =
             uc::create_assignment(db(ctx)?, &who, plan_id, input.expected_version, spec).await?;
         Ok(AssignmentPayload {
-            assignment: Assignment(Arc::new(r.task)),
+            assignment: Assignment(Arc::new(r.task), None),
         })
     }
 
@@ -644,7 +644,7 @@ impl PlansMutation {
         let spec = task(ctx, input.terms).await?;
         let r = uc::update_assignment(db(ctx)?, &who, id, input.expected_version, spec).await?;
         Ok(AssignmentPayload {
-            assignment: Assignment(Arc::new(r.task)),
+            assignment: Assignment(Arc::new(r.task), None),
         })
     }
 
@@ -665,7 +665,7 @@ impl PlansMutation {
         )
         .await?;
         Ok(AssignmentPayload {
-            assignment: Assignment(Arc::new(r.task)),
+            assignment: Assignment(Arc::new(r.task), None),
         })
     }
 
