@@ -4,11 +4,12 @@
 //! NULL it formats an error message (the column's name, quoted by `Debug`) that it then drops.
 //! Under a page of 100 indicator values, decoding the rows was a quarter of the server's
 //! instructions, and that formatting a quarter of the decoding (callgrind, BENCHMARKS.md); under
-//! the overdue tasks of a province (Q4), a fifth. (Plans: their page under Q4.) The models here are read by their position
-//! in their entity's column order, which is the order sea-orm selects them in (`Entity::find()`
-//! lists every column in declaration order, `select_as` casts included), with the decoders
-//! sea-orm itself calls for these types, on both backends. Debug builds (the tests) check each
-//! position against the column's name.
+//! the overdue tasks of a province (Q4), a fifth (its plans and tasks are read here too). The
+//! models here are read by their position in their entity's column order, which is the order
+//! sea-orm selects them in (`Entity::find()` lists every column in declaration order,
+//! `select_as` casts included), with the decoders sea-orm itself calls for these types, on both
+//! backends; a model joined after another is read from the first one's column count on. Debug
+//! builds (the tests) check each position against the column's name.
 
 use entity::enums::{AssignmentStatus, PlanKind, PlanStatus, ValueStatus, Visibility};
 use entity::{agency, assignment, indicator_value, plan};
