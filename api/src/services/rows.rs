@@ -8,8 +8,7 @@
 //! models here are read by their position in their entity's column order, which is the order
 //! sea-orm selects them in (`Entity::find()` lists every column in declaration order,
 //! `select_as` casts included), with the decoders sea-orm itself calls for these types, on both
-//! backends; a model joined after another is read from the first one's column count on. Debug
-//! builds (the tests) check each position against the column's name.
+//! backends. Debug builds (the tests) check each position against the column's name.
 
 use entity::enums::{AssignmentStatus, PlanKind, PlanStatus, ValueStatus, Visibility};
 use entity::{agency, assignment, indicator_value, plan};
@@ -25,10 +24,9 @@ pub trait ByPosition: Sized {
     fn read(row: &Row<'_>) -> Result<Self, DbErr>;
 }
 
-/// One row of either backend, read from column `base` on (a model joined after another).
+/// One row of either backend.
 pub struct Row<'a> {
     raw: Raw<'a>,
-    base: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -37,15 +35,7 @@ enum Raw<'a> {
     Sqlite(&'a sqlx::sqlite::SqliteRow),
 }
 
-impl<'a> Row<'a> {
-    /// The same row, its columns counted from `columns` further on.
-    fn skip(&self, columns: usize) -> Row<'a> {
-        Row {
-            raw: self.raw,
-            base: self.base + columns,
-        }
-    }
-
+impl Row<'_> {
     /// The value of a column (`Option<T>` for a nullable one), checked in debug builds against
     /// the column's name.
     fn get<T>(&self, column: impl IdenStatic + Position) -> Result<T, DbErr>
@@ -55,7 +45,7 @@ impl<'a> Row<'a> {
             + for<'r> sqlx::Decode<'r, sqlx::Sqlite>
             + sqlx::Type<sqlx::Sqlite>,
     {
-        let i = self.base + column.position();
+        let i = column.position();
         #[cfg(debug_assertions)]
         {
             use sqlx::Column as _;
@@ -100,7 +90,7 @@ impl<M: ByPosition> FromQueryResult for Fast<M> {
         } else {
             return Err(DbErr::Type("a row of an unknown backend".into()));
         };
-        Ok(Fast(M::read(&Row { raw, base: 0 })?))
+        Ok(Fast(M::read(&Row { raw })?))
     }
 }
 
@@ -120,19 +110,6 @@ macro_rules! positions {
     )*};
 }
 positions!(indicator_value, assignment, agency, plan);
-
-/// An assignment and its lead agency, in one row: every column of the assignment in its
-/// entity's order, then every column of the agency.
-pub struct WithLead(pub assignment::Model, pub agency::Model);
-
-impl ByPosition for WithLead {
-    fn read(r: &Row<'_>) -> Result<Self, DbErr> {
-        use sea_orm::Iterable;
-        let task = assignment::Model::read(r)?;
-        let lead = agency::Model::read(&r.skip(assignment::Column::iter().count()))?;
-        Ok(WithLead(task, lead))
-    }
-}
 
 impl ByPosition for indicator_value::Model {
     fn read(r: &Row<'_>) -> Result<Self, DbErr> {
