@@ -26,7 +26,32 @@ pub type Unit = Arc<admin_unit::Model>;
 
 /// A lineage link, shared by its predecessor's and its successor's lists (stored once: the
 /// national links are about 19,000).
-pub type Link = Arc<admin_unit_lineage::Model>;
+pub type Link = Arc<LinkRecord>;
+
+/// A lineage link as the snapshot keeps it: the row, with its resolution and source address
+/// stored once per distinct text (the national links name about 50 resolutions, and each
+/// address is about 100 bytes).
+#[derive(Debug)]
+pub struct LinkRecord {
+    /// The row's id.
+    pub id: i64,
+    /// The unit before the change.
+    pub predecessor_id: i64,
+    /// The unit after it.
+    pub successor_id: i64,
+    /// When the change took effect.
+    pub effective_on: NaiveDate,
+    /// What happened.
+    pub change: entity::enums::LineageChange,
+    /// Into how many units the predecessor was split, for a split.
+    pub split_count: Option<i32>,
+    /// How the link is known.
+    pub evidence: Option<entity::enums::LineageEvidence>,
+    /// The resolution that made the change.
+    pub resolution: Option<Arc<str>>,
+    /// Where the resolution is published.
+    pub source_url: Option<Arc<str>>,
+}
 
 /// The hierarchy at one generation.
 pub struct UnitSnapshot {
@@ -75,8 +100,28 @@ impl UnitSnapshot {
         links.sort_by(|a, b| a.effective_on.cmp(&b.effective_on).then(a.id.cmp(&b.id)));
         let mut successors: HashMap<i64, Vec<Link>> = HashMap::new();
         let mut predecessors: HashMap<i64, Vec<Link>> = HashMap::new();
+        let mut texts: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
+        let mut shared = |t: Option<String>| -> Option<Arc<str>> {
+            let t = t?;
+            if let Some(known) = texts.get(t.as_str()) {
+                return Some(known.clone());
+            }
+            let fresh: Arc<str> = Arc::from(t);
+            texts.insert(fresh.clone());
+            Some(fresh)
+        };
         for l in links {
-            let l = Arc::new(l);
+            let l = Arc::new(LinkRecord {
+                id: l.id,
+                predecessor_id: l.predecessor_id,
+                successor_id: l.successor_id,
+                effective_on: l.effective_on,
+                change: l.change,
+                split_count: l.split_count,
+                evidence: l.evidence,
+                resolution: shared(l.resolution),
+                source_url: shared(l.source_url),
+            });
             successors
                 .entry(l.predecessor_id)
                 .or_default()

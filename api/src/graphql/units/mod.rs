@@ -440,8 +440,8 @@ impl UnitNode {
                 effective_on: Date(link.effective_on),
                 split_count: link.split_count,
                 evidence: link.evidence.map(Into::into),
-                resolution: link.resolution.clone(),
-                source_url: link.source_url.clone(),
+                resolution: link.resolution.as_deref().map(str::to_owned),
+                source_url: link.source_url.as_deref().map(str::to_owned),
             });
         }
         Ok(out)
