@@ -87,6 +87,18 @@ async fn recorded(app: &TestApp, query: &str) -> (Value, Vec<String>) {
     (data, app.statements.recorded())
 }
 
+/// As [`recorded`], without the read of the unit generation: on PostgreSQL whether a request
+/// reads it depends on how long ago the last one did (the snapshot is trusted for a second
+/// while notifications are followed), not on the query.
+async fn recorded_reads(app: &TestApp, query: &str) -> (Value, Vec<String>) {
+    let (data, sql) = recorded(app, query).await;
+    let sql = sql
+        .into_iter()
+        .filter(|s| !s.contains("FROM \"change_counter\""))
+        .collect();
+    (data, sql)
+}
+
 /// The statements that read rows of `table`.
 fn reading<'a>(sql: &'a [String], table: &str) -> Vec<&'a String> {
     let quoted = format!("FROM \"{table}\"");
@@ -100,9 +112,9 @@ async fn a_page_of_50_out_of_5000_reads_51_rows_in_constant_statements() {
     let app = TestApp::spawn().await;
     // The first request also loads the unit hierarchy (the scope comes from it).
     recorded(&app, PAGE).await;
-    let (_, small) = recorded(&app, PAGE).await;
+    let (_, small) = recorded_reads(&app, PAGE).await;
     bulk_plans(&app, 5_000, 0).await;
-    let (data, big) = recorded(&app, PAGE).await;
+    let (data, big) = recorded_reads(&app, PAGE).await;
     let edges = data["plans"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 50);
     // Newest first: the last bulk plan was issued latest.
@@ -116,7 +128,7 @@ async fn a_page_of_50_out_of_5000_reads_51_rows_in_constant_statements() {
 
     // totalCount: one more statement, a COUNT, only when selected.
     let with_total = PAGE.replace("pageInfo {", "totalCount pageInfo {");
-    let (data, counted) = recorded(&app, &with_total).await;
+    let (data, counted) = recorded_reads(&app, &with_total).await;
     assert!(data["plans"]["totalCount"].as_i64().unwrap() >= 5_000);
     assert_eq!(counted.len(), big.len() + 1);
     assert_eq!(
@@ -130,7 +142,7 @@ async fn a_page_of_50_out_of_5000_reads_51_rows_in_constant_statements() {
     // The next page follows on from the cursor, in the same number of statements.
     let after = data["plans"]["pageInfo"]["endCursor"].as_str().unwrap();
     let next = PAGE.replace("first: 50,", &format!("first: 50, after: \"{after}\","));
-    let (data, again) = recorded(&app, &next).await;
+    let (data, again) = recorded_reads(&app, &next).await;
     assert_eq!(
         data["plans"]["edges"][0]["node"]["number"], "4949/KH-BULK",
         "{data}"
