@@ -184,16 +184,42 @@ impl Loader<AssignmentPageKey> for AssignmentPages {
                 .or_default()
                 .push(*plan);
         }
-        let mut out = HashMap::new();
+        let mut pages = Vec::new();
         for ((q, page, with_lead), plans) in groups {
             for (plan, rows) in
-                crate::services::plans::assignment_pages(&self.0, &plans, &q, &page, with_lead)
-                    .await?
+                crate::services::plans::assignment_pages(&self.0, &plans, &q, &page).await?
             {
-                out.insert((plan, q.clone(), page.clone(), with_lead), Arc::new(rows));
+                pages.push(((plan, q.clone(), page.clone(), with_lead), rows));
             }
         }
-        Ok(out)
+        // The lead agencies of every page that asks for them, in one statement by key (joined
+        // into the windowed statement, PostgreSQL hashed the whole agency table for each page:
+        // BENCHMARKS.md, "Every target in one run").
+        let leads: Vec<i64> = pages
+            .iter()
+            .filter(|(key, _)| key.3)
+            .flat_map(|(_, rows)| rows.rows.iter().map(|t| t.lead_agency_id))
+            .collect::<std::collections::BTreeSet<i64>>()
+            .into_iter()
+            .collect();
+        let leads = if leads.is_empty() {
+            HashMap::new()
+        } else {
+            AgencyById(self.0.clone()).load(&leads).await?
+        };
+        Ok(pages
+            .into_iter()
+            .map(|(key, rows)| {
+                let with_lead = key.3;
+                let rows = rows.map(|task| {
+                    let lead = with_lead
+                        .then(|| leads.get(&task.lead_agency_id).cloned())
+                        .flatten();
+                    (task, lead)
+                });
+                (key, Arc::new(rows))
+            })
+            .collect())
     }
 }
 

@@ -505,18 +505,14 @@ pub type AssignmentRow = (
 );
 
 /// One page of the assignments of each of several plans, in document order: one statement
-/// for all of them (`row_number()` per plan), reading at most `page.limit()` rows a plan, and
-/// with `with_lead` each one's lead agency (one more statement for all of them, by key: the
-/// client that shows tasks nearly always shows who leads them).
+/// for all of them (`row_number()` per plan), reading at most `page.limit()` rows a plan.
 pub async fn assignment_pages<C: ConnectionTrait>(
     db: &C,
     plan_ids: &[i64],
     q: &AssignmentQuery,
     page: &PageRequest,
-    with_lead: bool,
-) -> AppResult<std::collections::HashMap<i64, Rows<AssignmentRow>>> {
+) -> AppResult<std::collections::HashMap<i64, Rows<entity::assignment::Model>>> {
     use super::rows::Fast;
-    use entity::agency::{Column as G, Entity as Agency};
     use entity::assignment::{Column as A, Entity as Assignment};
     use sea_orm::sea_query::{Alias, Query};
     use sea_orm::{Iterable, QueryTrait, StatementBuilder};
@@ -571,46 +567,17 @@ pub async fn assignment_pages<C: ConnectionTrait>(
         .order_by((ranked.clone(), A::PlanId), Order::Asc)
         .order_by((ranked.clone(), Alias::new("page_rank")), Order::Asc);
     let statement = StatementBuilder::build(&outer, &db.get_database_backend());
-    let tasks: Vec<entity::assignment::Model> = Assignment::find()
+    let rows = Assignment::find()
         .from_raw_sql(statement)
         .into_model::<Fast<entity::assignment::Model>>()
         .all(db)
         .await?
         .into_iter()
-        .map(|Fast(task)| task)
-        .collect();
-    // The lead agencies in a statement of their own, by key: joined into the page, PostgreSQL
-    // hashed the whole agency table for every page (Q4 of bench/compare.sh: 2.2 against
-    // 0.96 ms a page under pgbench; the lookup by key takes 0.28 ms).
-    let mut leads: std::collections::HashMap<i64, std::sync::Arc<entity::agency::Model>> =
-        std::collections::HashMap::new();
-    if with_lead && !tasks.is_empty() {
-        let ids: std::collections::BTreeSet<i64> = tasks.iter().map(|t| t.lead_agency_id).collect();
-        let found = Agency::find()
-            .filter(crate::services::sql::id_in(
-                db.get_database_backend(),
-                G::Id,
-                ids,
-            ))
-            .into_model::<Fast<entity::agency::Model>>()
-            .all(db)
-            .await?;
-        leads.extend(
-            found
-                .into_iter()
-                .map(|Fast(a)| (a.id, std::sync::Arc::new(a))),
-        );
-    }
-    let rows = tasks.into_iter().map(|task| {
-        let lead = with_lead
-            .then(|| leads.get(&task.lead_agency_id).cloned())
-            .flatten();
-        (task, lead)
-    });
-    let mut by_plan: std::collections::HashMap<i64, Vec<AssignmentRow>> =
+        .map(|Fast(task)| task);
+    let mut by_plan: std::collections::HashMap<i64, Vec<entity::assignment::Model>> =
         plan_ids.iter().map(|id| (*id, Vec::new())).collect();
     for row in rows {
-        by_plan.entry(row.0.plan_id).or_default().push(row);
+        by_plan.entry(row.plan_id).or_default().push(row);
     }
     Ok(by_plan
         .into_iter()
